@@ -1,0 +1,87 @@
+"""What every `lynx` subcommand shares: one-line errors and exit codes.
+
+Exit codes: 0 success, 1 a check that ran and failed (drift found, quiz failed, symptom not reproduced),
+2 bad input or a missing file (the message says which).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+import click
+
+from lynx_cortex.errors import LynxError
+from lynx_cortex.registry import parse_phase
+from lynx_cortex.seeding import MAX_SEED
+
+EXIT_FAILED_CHECK = 1
+EXIT_BAD_INPUT = 2
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class CliError(click.ClickException):
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"lynx: error: {self.format_message()}", err=True, file=file)
+
+
+class LynxGroup(click.Group):
+    """Every failure a user can cause ends as one line on stderr and a non-zero exit.
+
+    A `LynxError` raised anywhere below becomes exit 2, and so does a usage error, which click would otherwise
+    print as a three-line block; the hint names the `--help` to read.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LynxError as exc:
+            raise CliError(str(exc)) from exc
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = functools.partial(super().main, args, prog_name, complete_var, False, **extra)
+        if not standalone_mode:
+            return run()
+        try:
+            result: Any = run()
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"lynx: error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("lynx: aborted", err=True)
+            sys.exit(EXIT_FAILED_CHECK)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class PhaseType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs
+    """`7`, `07` or `phase-07`, checked against 00..41."""
+
+    name = "NN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_phase(str(value))
+        except LynxError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PHASE = PhaseType()
+SEED = click.IntRange(0, MAX_SEED)

@@ -1,0 +1,1 @@
+"""Phase 20: probe sets, candidate scoring, slices, calibration and evaluation reports."""

@@ -1,0 +1,1 @@
+"""Phases 21-22: sampling strategies and generation with a KV cache."""

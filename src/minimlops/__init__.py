@@ -1,0 +1,1 @@
+"""Phase 38: model registry, lineage, drift detection, traffic routing and CI gates."""

@@ -1,0 +1,1 @@
+"""Phase 34: metrics, tracing, structured logs and cost tracking."""

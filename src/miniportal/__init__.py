@@ -1,0 +1,1 @@
+"""Phase 41: the learner portal web application (runs without any model)."""

@@ -1,0 +1,1 @@
+"""Phase 41: spaced-repetition schedulers (SM-2, FSRS) for review cards."""

@@ -1,0 +1,1 @@
+"""Phase 30: constrained decoding with regex and JSON-Schema logit masks."""

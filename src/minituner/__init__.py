@@ -1,0 +1,1 @@
+"""Phase 28: LoRA layers, merging and adapter files."""

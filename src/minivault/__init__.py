@@ -1,0 +1,1 @@
+"""Phase 41: password hashing and column encryption for the portal."""
