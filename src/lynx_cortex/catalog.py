@@ -1,6 +1,6 @@
 """Where labs and breaks come from: by convention, the `labs` subpackage of each of our packages.
 
-Importing `<package>.labs` registers that package's labs and breaks through the decorators in
+Importing the modules of `<package>.labs` registers that package's labs and breaks through the decorators in
 `lynx_cortex.registry`. Discovery happens only when a command asks for the registry, so `lynx --help` stays fast.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pkgutil
 
 #: Our top-level packages, in dependency order (lowest layer first).
 PACKAGES: tuple[str, ...] = (
@@ -50,9 +51,12 @@ def plugin_modules() -> list[str]:
 
 
 def load_plugins() -> None:
+    """Import every module of every `<package>.labs`, so a new lab file needs no registration line."""
     global _loaded
     if _loaded:
         return
     for name in plugin_modules():
-        importlib.import_module(name)
+        package = importlib.import_module(name)
+        for info in pkgutil.iter_modules(package.__path__, prefix=f"{name}."):
+            importlib.import_module(info.name)
     _loaded = True

@@ -1,5 +1,1 @@
-"""Phase 00's lab and break; importing this package registers them."""
-
-from lynx_cortex.labs import env_check, hashseed_break
-
-__all__ = ["env_check", "hashseed_break"]
+"""Phase 00's lab and break. Every module here is imported by `lynx_cortex.catalog`, which registers it."""
