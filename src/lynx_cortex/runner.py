@@ -7,7 +7,6 @@ A run writes into a `.partial` folder that is renamed into place only when the r
 from __future__ import annotations
 
 import shutil
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from lynx_cortex.errors import LynxError
 from lynx_cortex.manifest import MANIFEST_NAME, Stopwatch, record_manifest
 from lynx_cortex.paths import experiments_dir
 from lynx_cortex.registry import BreakOutcome, LabContext, get_break, get_lab
-from lynx_cortex.seeding import HashSeedWarning, seed_everything
+from lynx_cortex.seeding import seed_everything
 
 DEFAULT_SEED = 42
 RESULTS_NAME = "results.json"
@@ -67,9 +66,7 @@ def execute(
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default", HashSeedWarning)
-            seed_everything(seed)
+        seed_everything(seed)
         ctx = LabContext(out_dir=partial, seed=seed)
         results = dict(body(ctx))
         write_json_atomic(partial / RESULTS_NAME, results)
