@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from lynx_cortex.cli import breaks, lab, learner, manifest, phase, quiz
+from lynx_cortex.cli import breaks, lab, learner, manifest, phase, quiz, tokenizer
 from lynx_cortex.cli._common import CONTEXT, LynxGroup
 
 
@@ -26,6 +26,7 @@ for command in (
     manifest.group,
     learner.group,
     learner.journal,
+    tokenizer.group,
 ):
     cli.add_command(command)
 
