@@ -58,6 +58,7 @@ def execute(
     *,
     run_id: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> RunRecord:
     """Seed, run `body` in a `.partial` folder, write results and manifest, then move it into place."""
     clock = Stopwatch()
@@ -67,7 +68,7 @@ def execute(
     partial.mkdir(parents=True)
     try:
         seed_everything(seed)
-        ctx = LabContext(out_dir=partial, seed=seed)
+        ctx = LabContext(out_dir=partial, seed=seed, config=dict(config or {}))
         results = dict(body(ctx))
         write_json_atomic(partial / RESULTS_NAME, results)
         artifacts = sorted(p for p in partial.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
@@ -90,10 +91,19 @@ def execute(
     return RunRecord(target, results)
 
 
-def run_lab(lab_id: str, *, out: Path | None = None, seed: int = DEFAULT_SEED) -> RunRecord:
+def run_lab(
+    lab_id: str,
+    *,
+    out: Path | None = None,
+    seed: int = DEFAULT_SEED,
+    config: Mapping[str, Any] | None = None,
+) -> RunRecord:
+    """Run a registered lab. `config` pre-sets entries of `ctx.config` (labs read their sizes from it)."""
     spec = get_lab(lab_id)
     target = target_dir(out, experiments_dir() / spec.id)
-    return execute(spec.id, target, seed, spec.func, run_id=spec.id, extra={"kind": "lab"})
+    return execute(
+        spec.id, target, seed, spec.func, run_id=spec.id, extra={"kind": "lab"}, config=config
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,13 @@ class BreakRecord(RunRecord):
     outcome: BreakOutcome
 
 
-def run_break(phase: int, *, out: Path | None = None, seed: int = DEFAULT_SEED) -> BreakRecord:
+def run_break(
+    phase: int,
+    *,
+    out: Path | None = None,
+    seed: int = DEFAULT_SEED,
+    config: Mapping[str, Any] | None = None,
+) -> BreakRecord:
     spec = get_break(phase)
     target = target_dir(out, experiments_dir() / f"break-{phase:02d}")
     holder: list[BreakOutcome] = []
