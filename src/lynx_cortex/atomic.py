@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write to a temporary file in the same folder, fsync it, then rename over the target."""
+    """Write to a temporary file in the same folder, fsync it, then rename over the target.
+
+    A new file gets the usual permissions (0666 less the umask); an existing file keeps its mode, so a
+    0600 secrets file stays private when rewritten.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    if path.exists():
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

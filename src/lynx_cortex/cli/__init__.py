@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from lynx_cortex.cli import breaks, lab, learner, manifest, phase, quiz, tokenizer
+from lynx_cortex.cli import breaks, corpus, lab, learner, manifest, phase, quiz, tokenizer
 from lynx_cortex.cli._common import CONTEXT, LynxGroup
 
 
@@ -27,6 +27,7 @@ for command in (
     learner.group,
     learner.journal,
     tokenizer.group,
+    corpus.group,
 ):
     cli.add_command(command)
 
