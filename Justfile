@@ -33,6 +33,6 @@ test *ARGS:
 test-all *ARGS:
     uv run pytest -m "" {{ARGS}}
 
-# the main job
+# the main job: the learner portal on 127.0.0.1:8000
 up:
-    uv run lynx phase list
+    uv run lynx up

@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from lynx_cortex.cli import breaks, corpus, lab, learner, manifest, phase, quiz, tokenizer
+from lynx_cortex.cli import breaks, corpus, lab, learner, manifest, phase, portal, quiz, tokenizer
 from lynx_cortex.cli._common import CONTEXT, LynxGroup
 
 
@@ -26,8 +26,10 @@ for command in (
     manifest.group,
     learner.group,
     learner.journal,
-    tokenizer.group,
+    portal.group,
+    portal.up,
     corpus.group,
+    tokenizer.group,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,190 @@
+"""`lynx up` and `lynx portal serve|migrate|create-admin|invite|rotate-key`: run and operate the portal.
+
+Settings come from `LYNX_PORTAL_*`; secrets missing there are read from `var/secrets.env`, which `lynx up` creates
+(mode 0600, git-ignored) on its first run. Commands that issue an invite print its URL as their last line, so
+scripts can take it with `tail -n 1`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.errors import LynxError
+from lynx_cortex.paths import project_root
+
+if TYPE_CHECKING:
+    from miniportal.service import Portal
+
+
+def secrets_file() -> Path:
+    return project_root() / "var" / "secrets.env"
+
+
+def _portal(host: str | None = None, port: int | None = None) -> Portal:
+    """The portal from the environment; serving on HOST:PORT makes that the invite links' address unless
+    LYNX_PORTAL_BASE_URL says otherwise (a proxy's public https address, say)."""
+    import os
+
+    from miniportal.service import Portal
+    from miniportal.settings import settings_from_env
+
+    settings = settings_from_env(secrets_file=secrets_file())
+    if host is not None and port is not None and not os.environ.get("LYNX_PORTAL_BASE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  # only a display name
+        shown = f"[{shown}]" if ":" in shown else shown
+        settings = settings.with_(base_url=f"http://{shown}:{port}")
+    return Portal.build(settings)
+
+
+def _migrate(portal: Portal) -> str:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from miniportal.migrate import migrate
+
+    try:
+        return migrate(portal.engine)
+    except SQLAlchemyError as exc:
+        raise LynxError(
+            f"cannot migrate {portal.engine.url!r}: {exc.__class__.__name__}: {exc}"
+        ) from None
+
+
+def _serve(portal: Portal, host: str, port: int) -> None:
+    import uvicorn
+
+    from miniportal.app import create_app
+
+    app = create_app(portal.settings, portal=portal)
+    click.echo(f"portal: serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+
+
+host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind."
+)
+port_option = click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+
+
+@click.group("portal", context_settings=CONTEXT)
+def group() -> None:
+    """The learner portal (phase 41): serve it, migrate its database, manage accounts and keys."""
+
+
+@group.command("serve")
+@host_option
+@port_option
+def serve(host: str, port: int) -> None:
+    """Serve the portal (the database must be migrated: `lynx portal migrate`)."""
+    _serve(_portal(host, port), host, port)
+
+
+@group.command("migrate")
+def migrate_cmd() -> None:
+    """Upgrade the database (LYNX_PORTAL_DATABASE_URL, default var/portal.db) to the latest schema."""
+    portal = _portal()
+    click.echo(f"database at revision {_migrate(portal)}")
+
+
+@group.command("create-admin")
+@click.argument("username")
+def create_admin(username: str) -> None:
+    """Create admin USERNAME if needed and print a single-use invite link (24 h)."""
+    from miniportal.operations import invite
+
+    portal = _portal()
+    _migrate(portal)
+    user, url, created = invite(portal, username, role="admin")
+    click.echo(
+        f"{'created' if created else 'existing'} admin {user.username}; invite link:", err=True
+    )
+    click.echo(url)
+
+
+@group.command("invite")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["student", "teacher", "admin"]),
+    default="student",
+    show_default=True,
+    help="Role for a new account (must match an existing one).",
+)
+def invite_cmd(username: str, role: str) -> None:
+    """Print a fresh invite link for USERNAME, creating the account if needed."""
+    from miniportal.operations import invite
+
+    portal = _portal()
+    _migrate(portal)
+    user, url, created = invite(portal, username, role=role)
+    click.echo(
+        f"{'created' if created else 'existing'} {user.role} {user.username}; invite link:",
+        err=True,
+    )
+    click.echo(url)
+
+
+@group.command("rotate-key")
+@click.option(
+    "--new-key-env",
+    default="LYNX_PORTAL_NEW_MASTER_KEY",
+    show_default=True,
+    help="Environment variable holding the new master key.",
+)
+def rotate_key(new_key_env: str) -> None:
+    """Re-encrypt every sealed column under a new master key, then tell you what to set."""
+    import os
+
+    from miniportal.operations import rotate_master_key
+
+    new_key = os.environ.get(new_key_env)
+    if not new_key:
+        raise LynxError(
+            f"set {new_key_env} to the new master key (at least 32 bytes of random text)"
+        )
+    portal = _portal()
+    counts = rotate_master_key(portal, new_key)
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} cells re-encrypted")
+    click.echo(
+        f"now set LYNX_PORTAL_MASTER_KEY (environment or var/secrets.env) to the value of "
+        f"{new_key_env}, and restart the portal"
+    )
+
+
+@click.command("up", context_settings=CONTEXT)
+@host_option
+@port_option
+@click.option(
+    "--no-serve",
+    is_flag=True,
+    help="Prepare everything (secrets, database, admin invite), then exit.",
+)
+def up(host: str, port: int, no_serve: bool) -> None:
+    """Start the learner portal with the embedded defaults (SQLite at var/portal.db).
+
+    The first run writes development secrets to var/secrets.env (mode 0600) and, until an admin has set a
+    password, prints a single-use admin invite link.
+    """
+    from miniportal.operations import admin_needs_invite, ensure_dev_secrets, invite
+
+    path = secrets_file()
+    if ensure_dev_secrets(path):
+        click.echo(
+            f"portal: wrote development secrets to {path} (mode 0600; keep it private)", err=True
+        )
+    portal = _portal(host, port)
+    click.echo(f"portal: database {portal.engine.url!r} at revision {_migrate(portal)}", err=True)
+    if admin_needs_invite(portal):
+        _, url, _ = invite(portal, "admin", role="admin")
+        click.echo(
+            "portal: open this single-use link to set the admin password (valid 24 h):", err=True
+        )
+        click.echo(url)
+    if not no_serve:
+        _serve(portal, host, port)

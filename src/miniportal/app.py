@@ -1,0 +1,118 @@
+"""`create_app(settings)`: the portal as a FastAPI application, with no module-level state.
+
+Start-up loads every quiz in `data/quizzes/` (a malformed file stops the portal with its name and item) and checks
+that the database schema is current; the schema itself is changed only by `lynx portal migrate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lynx_cortex.errors import LynxError
+from lynx_cortex.quiz import Quiz, load_quizzes
+from miniportal.content import PageCache
+from miniportal.errors import PortalError
+from miniportal.middleware import GuardMiddleware
+from miniportal.migrate import current_revision, head_revision
+from miniportal.ratelimit import SlidingWindow
+from miniportal.routes import admin, auth, journal, me, notes, pages
+from miniportal.service import Portal
+from miniportal.settings import PortalSettings
+from miniportal.web import LoginRequiredError, context, login_url, page
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _load_quizzes(folder: Path) -> dict[int, Quiz]:
+    return load_quizzes(folder) if folder.is_dir() else {}
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message, "status": status}, status_code=status)
+    try:
+        ctx = getattr(request.state, "ctx", None) or context(request)
+    except Exception:  # noqa: BLE001  # the error page must not fail because the database did
+        return Response(message, status_code=status, media_type="text/plain")
+    return page(ctx, "error.html", status=status, message=message)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PortalError)
+    async def portal_error(request: Request, exc: PortalError) -> Response:
+        if isinstance(exc, LoginRequiredError) and request.method == "GET":
+            return RedirectResponse(login_url(request), status_code=303)
+        return _error(request, exc.status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "page not found", 405: "method not allowed for this address"}
+        message = messages.get(exc.status_code, str(exc.detail))
+        response = _error(request, exc.status_code, message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        where = ", ".join(
+            ".".join(str(part) for part in err.get("loc", ())) for err in exc.errors()
+        )
+        return _error(request, 400, f"invalid request: {where or 'malformed input'}")
+
+
+def create_app(
+    settings: PortalSettings, *, portal: Portal | None = None, check_schema: bool = True
+) -> FastAPI:
+    """Build the portal; `portal` lets tests share an engine or a clock with the app."""
+    portal = portal if portal is not None else Portal.build(settings)
+    if check_schema:
+        current, head = current_revision(portal.engine), head_revision()
+        if current != head:
+            raise LynxError(
+                f"the portal database is at revision {current or 'none'}, the code needs {head}; "
+                "run `lynx portal migrate`"
+            )
+    app = FastAPI(title="Lynx Cortex portal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal = portal
+    app.state.quizzes = _load_quizzes(settings.quizzes_dir)
+    app.state.pages = PageCache()
+    app.state.login_limits = (
+        SlidingWindow(settings.login_limit_per_user, settings.login_window_s),
+        SlidingWindow(settings.login_limit_per_ip, settings.login_window_s),
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (
+        pages.router,
+        auth.router,
+        notes.router,
+        journal.router,
+        me.router,
+        admin.router,
+    ):
+        app.include_router(router)
+    _install_handlers(app)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        secure=settings.secure_cookies,
+    )
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn miniportal.app:create_app_from_env --factory`: settings from `LYNX_PORTAL_*`."""
+    from miniportal.settings import settings_from_env
+
+    return create_app(settings_from_env())

@@ -1,0 +1,1 @@
+"""Phase 41 labs; `lynx_cortex.catalog` imports every module here."""

@@ -1,0 +1,66 @@
+"""My profile: display name, language, time zone, and a password change that logs out other devices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from miniportal import accounts, audit, sessions
+from miniportal.errors import PortalError
+from miniportal.web import context, form, page, text_field
+
+router = APIRouter()
+
+
+@router.get("/me")
+async def me(request: Request) -> Response:
+    ctx = context(request)
+    ctx.require_user()
+    return page(ctx, "me.html", message=None, error=None)
+
+
+@router.post("/me")
+async def update_me(request: Request) -> Response:
+    ctx = context(request)
+    fields = await form(ctx)
+    user = ctx.require_user()
+    portal = ctx.portal
+    action = fields.get("action", "profile")
+    if action == "profile":
+        with portal.engine.begin() as conn:
+            accounts.update_profile(
+                portal,
+                conn,
+                user.id,
+                display_name=text_field(fields, "display_name", max_len=200),
+                locale=text_field(fields, "locale", max_len=8),
+                timezone=text_field(fields, "timezone", max_len=64),
+            )
+        fresh = context(request)
+        return page(fresh, "me.html", message=fresh.t("me.saved"), error=None)
+    if action != "password":
+        raise PortalError("field 'action' must be 'profile' or 'password'")
+    current = text_field(fields, "current_password", max_len=accounts.MAX_PASSWORD_LEN)
+    try:
+        new = accounts.check_new_password(
+            portal,
+            text_field(fields, "new_password", max_len=accounts.MAX_PASSWORD_LEN),
+            text_field(fields, "new_password_confirm", max_len=accounts.MAX_PASSWORD_LEN),
+        )
+    except PortalError as exc:
+        return page(ctx, "me.html", status=400, message=None, error=exc.message)
+
+    def verify() -> accounts.User | None:
+        with portal.engine.begin() as conn:
+            return accounts.check_password(portal, conn, user.username, current)
+
+    if await run_in_threadpool(verify) is None:
+        return page(ctx, "me.html", status=400, message=None, error=ctx.t("me.wrong_password"))
+    sealed = await run_in_threadpool(accounts.seal_password, portal, user.id, new)
+    assert ctx.session is not None  # noqa: S101  # require_user above
+    with portal.engine.begin() as conn:
+        accounts.store_password(portal, conn, user.id, sealed)
+        revoked = sessions.revoke_all(portal, conn, user.id, keep=ctx.session.id)
+        audit.record(portal, conn, "password.changed", actor_id=user.id, ip=ctx.ip, revoked=revoked)
+    return page(ctx, "me.html", message=ctx.t("me.saved"), error=None)

@@ -1,0 +1,43 @@
+"""The portal's moving parts in one object: settings, engine, vault and clock.
+
+The app factory and the `lynx portal` commands both build one of these, so an invite made from the terminal and
+one made from the admin page go through the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine
+
+from miniportal.db import make_engine, utcnow
+from miniportal.settings import PortalSettings
+from minivault import ColumnCipher, PasswordHasher
+
+
+@dataclass
+class Portal:
+    settings: PortalSettings
+    engine: Engine
+    cipher: ColumnCipher
+    hasher: PasswordHasher
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @classmethod
+    def build(cls, settings: PortalSettings, *, engine: Engine | None = None) -> Portal:
+        return cls(
+            settings=settings,
+            engine=engine if engine is not None else make_engine(settings.database_url),
+            cipher=ColumnCipher.from_master_key(settings.master_key),
+            hasher=PasswordHasher(settings.pepper, settings.argon2),
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def signer(self, purpose: str) -> URLSafeTimedSerializer:
+        """A serializer whose signatures are valid only for `purpose` (invites never pass as sessions)."""
+        return URLSafeTimedSerializer(self.settings.session_secret, salt=f"lynx-portal/{purpose}")

@@ -1,0 +1,152 @@
+"""Server-side sessions behind a signed cookie, and CSRF tokens bound to them.
+
+The cookie carries a random bearer token signed with the session secret; the database stores only its SHA-256,
+so a leaked database cannot be replayed as cookies. A session lives 30 days from last use (rolling) and never
+more than 90 days from login (absolute); revoking sets `revoked_at`, which every request checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import Connection, insert, select, update
+
+from miniportal.accounts import User
+from miniportal.db import sessions, users
+from miniportal.service import Portal
+
+SESSION_COOKIE = "lynx_session"
+ANON_COOKIE = "lynx_anon"
+
+
+def _signer(portal: Portal) -> Signer:
+    return Signer(portal.settings.session_secret, salt="lynx-portal/session-cookie")
+
+
+def token_id(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def cookie_token(portal: Portal, cookie: str | None) -> str | None:
+    """The bearer token inside a cookie value, or None if the signature does not hold."""
+    if not cookie:
+        return None
+    try:
+        return _signer(portal).unsign(cookie).decode("ascii")
+    except (BadSignature, UnicodeDecodeError):
+        return None
+
+
+def sign_token(portal: Portal, token: str) -> str:
+    return _signer(portal).sign(token).decode("ascii")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    user: User
+
+
+def start(
+    portal: Portal, conn: Connection, user_id: int, *, ip: str | None, user_agent: str | None
+) -> str:
+    """A new session for `user_id`; returns the signed cookie value. Always a fresh id (no fixation)."""
+    token = new_token()
+    now = portal.now()
+    conn.execute(
+        insert(sessions).values(
+            id=token_id(token),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=portal.settings.session_rolling_s),
+            absolute_expires_at=now + timedelta(seconds=portal.settings.session_absolute_s),
+            ip=ip,
+            user_agent=(user_agent or "")[:256] or None,
+        )
+    )
+    conn.execute(update(users).where(users.c.id == user_id).values(last_login_at=now))
+    return sign_token(portal, token)
+
+
+def resolve(portal: Portal, conn: Connection, cookie: str | None) -> Session | None:
+    """The live session behind a cookie, extending its rolling expiry at most once per `session_touch_s`."""
+    token = cookie_token(portal, cookie)
+    if token is None:
+        return None
+    sid = token_id(token)
+    row = (
+        conn.execute(
+            select(sessions, users)
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(sessions.c.id == sid)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    now = portal.now()
+    if (
+        row["revoked_at"] is not None
+        or row["expires_at"] <= now
+        or row["absolute_expires_at"] <= now
+        or row["disabled_at"] is not None
+    ):
+        return None
+    if (now - row["last_seen_at"]).total_seconds() >= portal.settings.session_touch_s:
+        expires = min(
+            now + timedelta(seconds=portal.settings.session_rolling_s), row["absolute_expires_at"]
+        )
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.id == sid)
+            .values(last_seen_at=now, expires_at=expires)
+        )
+    user = User(
+        id=int(row["user_id"]),
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        locale=row["locale"],
+        timezone=row["timezone"],
+        disabled=False,
+    )
+    return Session(sid, user)
+
+
+def revoke(portal: Portal, conn: Connection, session_id: str) -> None:
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=portal.now())
+    )
+
+
+def revoke_all(portal: Portal, conn: Connection, user_id: int, *, keep: str | None = None) -> int:
+    """Revoke every live session of a user (optionally but one); returns how many."""
+    query = update(sessions).where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(sessions.c.id != keep)
+    return int(conn.execute(query.values(revoked_at=portal.now())).rowcount)
+
+
+def csrf_token(portal: Portal, binding: str) -> str:
+    """The form token for a session id (logged in) or an anonymous cookie value (login and invite forms)."""
+    key = portal.settings.session_secret.encode("utf-8")
+    return hmac.new(key, b"csrf\x00" + binding.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(portal: Portal, binding: str | None, submitted: str | None) -> bool:
+    if not binding or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token(portal, binding), submitted)

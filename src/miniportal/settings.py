@@ -1,0 +1,149 @@
+"""Portal settings: every knob is an `LYNX_PORTAL_*` environment variable, checked once at start-up.
+
+Secrets (session secret, pepper, master key) never have defaults: a portal that starts with a guessable secret is
+worse than one that refuses to start. `lynx up` generates development secrets into `var/secrets.env` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lynx_cortex.errors import LynxError
+from lynx_cortex.paths import data_dir, docs_dir, project_root
+from minivault import PRODUCTION_PARAMS, Argon2Params
+from minivault.kdf import MIN_MASTER_KEY_BYTES
+from minivault.passwords import MIN_PEPPER_BYTES
+
+PREFIX = "LYNX_PORTAL_"
+SECRET_NAMES = ("SESSION_SECRET", "PEPPER", "MASTER_KEY")
+MIN_SESSION_SECRET_BYTES = 32
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{project_root() / 'var' / 'portal.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (the driver we ship), not SQLAlchemy's psycopg2 default."""
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise LynxError(
+            f"{PREFIX}DATABASE_URL must be sqlite:///PATH or postgresql://..., got {url.split(':')[0]!r}"
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """Everything the app factory needs; tests build one directly with cheap Argon2 costs."""
+
+    session_secret: str
+    pepper: str
+    master_key: str
+    database_url: str = field(default_factory=default_database_url)
+    base_url: str = "http://127.0.0.1:8000"
+    docs_dir: Path = field(default_factory=docs_dir)
+    quizzes_dir: Path = field(default_factory=lambda: data_dir() / "quizzes")
+    argon2: Argon2Params = PRODUCTION_PARAMS
+    invite_ttl_s: int = 24 * 3600
+    session_rolling_s: int = 30 * 24 * 3600
+    session_absolute_s: int = 90 * 24 * 3600
+    session_touch_s: int = 3600
+    max_body_bytes: int = 64 * 1024
+    login_limit_per_user: int = 5
+    login_limit_per_ip: int = 20
+    login_window_s: int = 300
+    min_password_len: int = 12
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("SESSION_SECRET", self.session_secret, MIN_SESSION_SECRET_BYTES),
+            ("PEPPER", self.pepper, MIN_PEPPER_BYTES),
+            ("MASTER_KEY", self.master_key, MIN_MASTER_KEY_BYTES),
+        )
+        for name, value, minimum in checks:
+            if len(value.encode("utf-8")) < minimum:
+                raise LynxError(
+                    f"{PREFIX}{name} must be at least {minimum} bytes of random text "
+                    f"(got {len(value.encode('utf-8'))}); `lynx up` generates one into var/secrets.env"
+                )
+        if not self.base_url.startswith(("http://", "https://")):
+            raise LynxError(
+                f"{PREFIX}BASE_URL must start with http:// or https://, got {self.base_url!r}"
+            )
+        object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get `Secure` whenever the public address is https (behind Caddy, say)."""
+        return self.base_url.startswith("https://")
+
+    def with_(self, **changes: object) -> PortalSettings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`KEY=value` lines; blank lines and `#` comments ignored (the format `lynx up` writes)."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        if not sep or not key.strip():
+            raise LynxError(f"{path}:{number}: expected KEY=value")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise LynxError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise LynxError(f"{PREFIX}{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, *, secrets_file: Path | None = None
+) -> PortalSettings:
+    """Read `LYNX_PORTAL_*`; secrets missing from the environment may come from `secrets_file`."""
+    env = dict(os.environ if environ is None else environ)
+    if secrets_file is not None and secrets_file.is_file():
+        for key, value in read_env_file(secrets_file).items():
+            env.setdefault(key, value)
+    missing = [PREFIX + name for name in SECRET_NAMES if not env.get(PREFIX + name)]
+    if missing:
+        raise LynxError(
+            f"missing {', '.join(missing)}; set them in the environment or run `lynx up` once "
+            "to generate development secrets into var/secrets.env"
+        )
+    optional: dict[str, object] = {}
+    if env.get(PREFIX + "DATABASE_URL"):
+        optional["database_url"] = env[PREFIX + "DATABASE_URL"]
+    if env.get(PREFIX + "BASE_URL"):
+        optional["base_url"] = env[PREFIX + "BASE_URL"]
+    if env.get(PREFIX + "DOCS_DIR"):
+        optional["docs_dir"] = Path(env[PREFIX + "DOCS_DIR"])
+    if env.get(PREFIX + "QUIZZES_DIR"):
+        optional["quizzes_dir"] = Path(env[PREFIX + "QUIZZES_DIR"])
+    return PortalSettings(
+        session_secret=env[PREFIX + "SESSION_SECRET"],
+        pepper=env[PREFIX + "PEPPER"],
+        master_key=env[PREFIX + "MASTER_KEY"],
+        invite_ttl_s=_int(env, "INVITE_TTL_S", 24 * 3600, 60),
+        login_limit_per_user=_int(env, "LOGIN_LIMIT_PER_USER", 5, 1),
+        login_limit_per_ip=_int(env, "LOGIN_LIMIT_PER_IP", 20, 1),
+        **optional,  # type: ignore[arg-type]
+    )
