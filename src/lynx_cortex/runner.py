@@ -14,6 +14,7 @@ from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.labkit import jsonable
 from lynx_cortex.manifest import MANIFEST_NAME, Stopwatch, record_manifest
 from lynx_cortex.paths import experiments_dir
 from lynx_cortex.registry import BreakOutcome, LabContext, get_break, get_lab
@@ -69,7 +70,7 @@ def execute(
     try:
         seed_everything(seed)
         ctx = LabContext(out_dir=partial, seed=seed, config=dict(config or {}))
-        results = dict(body(ctx))
+        results = jsonable(dict(body(ctx)))
         write_json_atomic(partial / RESULTS_NAME, results)
         artifacts = sorted(p for p in partial.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
         record_manifest(

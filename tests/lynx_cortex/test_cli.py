@@ -89,7 +89,7 @@ def test_lab_run_into_explicit_folder_refuses_non_empty(sandbox: Path) -> None:
     [
         (["lab", "run", "99-nope"], "unknown lab '99-nope'"),
         (["break", "run", "42"], "phase must be a number from 00 to 41"),
-        (["break", "run", "05"], "phase 05 has no runnable break"),
+        (["break", "run", "40"], "phase 40 has no runnable break"),
         (["phase", "show", "x"], "phase must be a number"),
         (["quiz", "00"], "no learner workspace yet"),
         (["journal", "-m", "hi"], "no learner workspace yet"),

@@ -7,13 +7,15 @@ Exit codes: 0 success, 1 a check that ran and failed (drift found, quiz failed, 
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import click
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.labkit import MODE_ENV, MODES
 from lynx_cortex.registry import parse_phase
 from lynx_cortex.seeding import MAX_SEED
 
@@ -85,3 +87,20 @@ class PhaseType(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 
 PHASE = PhaseType()
 SEED = click.IntRange(0, MAX_SEED)
+
+
+def mode_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--mode smoke|default|full`: the lab size (sets LYNX_LAB_MODE for this run)."""
+
+    def apply(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            os.environ[MODE_ENV] = value
+        return value
+
+    return click.option(
+        "--mode",
+        type=click.Choice(MODES),
+        callback=apply,
+        expose_value=False,
+        help="Lab size: smoke (seconds), default, full (the course-sized run). Default: $LYNX_LAB_MODE or default.",
+    )(func)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE, SEED
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE, SEED, mode_option
 from lynx_cortex.registry import all_breaks
 from lynx_cortex.runner import DEFAULT_SEED, run_break
 
@@ -39,6 +39,7 @@ def _show(value: Any) -> str:
 @click.option(
     "--seed", type=SEED, default=DEFAULT_SEED, show_default=True, help="Seed for every RNG."
 )
+@mode_option
 def run(phase: int, out: Path | None, seed: int) -> None:
     """Run phase NN's break; exits 1 if the expected symptom did not show up."""
     record = run_break(phase, out=out, seed=seed)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, SEED
+from lynx_cortex.cli._common import CONTEXT, SEED, mode_option
 from lynx_cortex.registry import all_labs
 from lynx_cortex.runner import DEFAULT_SEED, run_lab
 
@@ -35,6 +35,7 @@ def list_labs(phase: int | None) -> None:
 @click.option(
     "--seed", type=SEED, default=DEFAULT_SEED, show_default=True, help="Seed for every RNG."
 )
+@mode_option
 def run(lab_id: str, out: Path | None, seed: int) -> None:
     """Run lab ID (e.g. 00-env-check); the output folder is printed as the last line."""
     record = run_lab(lab_id, out=out, seed=seed)

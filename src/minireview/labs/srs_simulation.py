@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import PercentFormatter
 
+from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minireview.schedulers import FSRSScheduler, SM2Scheduler
@@ -16,11 +17,15 @@ from minireview.simulate import SimulationConfig, compare, describe
 
 @lab("41-srs-simulation", title="Spaced repetition: SM-2 vs FSRS on simulated learners")
 def srs_simulation(ctx: LabContext) -> Mapping[str, Any]:
-    config = SimulationConfig(
-        learners=int(ctx.config.setdefault("learners", 40)),
-        days=int(ctx.config.setdefault("days", 180)),
-        seed=ctx.seed,
+    size = settings(
+        ctx,
+        {
+            "smoke": {"learners": 3, "days": 40},
+            "default": {"learners": 40, "days": 180},
+            "full": {"learners": 200, "days": 365},
+        },
     )
+    config = SimulationConfig(learners=int(size["learners"]), days=int(size["days"]), seed=ctx.seed)
     ctx.config["simulation"] = describe(config)
     results = compare([SM2Scheduler(), FSRSScheduler()], config)
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minitoken.bpe import DEFAULT_SPECIALS, BPETokenizer
@@ -57,9 +58,19 @@ def huggingface(lines: list[str], text: str, vocab_size: int, repeats: int) -> d
     title="BPE speed: incremental training and cached encoding vs naive and HF tokenizers",
 )
 def bpe_speed(ctx: LabContext) -> Mapping[str, Any]:
-    target = int(ctx.config.setdefault("text_bytes", 40_000))
-    vocab_size = int(ctx.config.setdefault("vocab_size", 512))
-    repeats = int(ctx.config.setdefault("repeats", 3))
+    size = settings(
+        ctx,
+        {
+            "smoke": {"text_bytes": 10_000, "vocab_size": 400, "repeats": 1},
+            "default": {"text_bytes": 40_000, "vocab_size": 512, "repeats": 3},
+            "full": {"text_bytes": 200_000, "vocab_size": 1024, "repeats": 5},
+        },
+    )
+    target, vocab_size, repeats = (
+        int(size["text_bytes"]),
+        int(size["vocab_size"]),
+        int(size["repeats"]),
+    )
     lines, sources = mixed_text(target)
     text = "\n".join(lines)
     n_bytes = len(text.encode("utf-8"))
