@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 Pair = tuple[int, int]
 Word = tuple[int, ...]
 Progress = Callable[[int], None]
+#: Called by the naive trainer before each merge with (step, pair counts, winner): lets a lab show its work.
+Observer = Callable[[int, Mapping[Pair, int], Pair], None]
 
 
 def merge_word(symbols: Sequence[int], pair: Pair, new_id: int) -> list[int]:
@@ -47,7 +49,11 @@ def pick_winner(counts: Mapping[Pair, int]) -> Pair:
 
 
 def train_naive(
-    words: Mapping[Word, int], n_merges: int, first_id: int, progress: Progress | None = None
+    words: Mapping[Word, int],
+    n_merges: int,
+    first_id: int,
+    progress: Progress | None = None,
+    observe: Observer | None = None,
 ) -> list[Pair]:
     """Reference trainer: full recount of every pair before each merge. O(merges x corpus)."""
     current: dict[Word, int] = dict(words)
@@ -57,6 +63,8 @@ def train_naive(
         if not counts:
             break
         winner = pick_winner(counts)
+        if observe is not None:
+            observe(step + 1, counts, winner)
         new_id = first_id + step
         merged: dict[Word, int] = defaultdict(int)
         for word, count in current.items():

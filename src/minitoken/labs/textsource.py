@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
-from pathlib import Path
 
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir, docs_dir
@@ -43,5 +43,12 @@ def mixed_text(target_bytes: int) -> tuple[list[str], dict[str, int]]:
     return lines, {name: len(found) for name, found in sources.items()}
 
 
-def source_path(name: str) -> Path:
-    return data_dir() / name
+def verb_lemmas() -> list[str]:
+    """The 20 English lemmas, read from the generated truth table (`data/conjugation_table.json`)."""
+    path = data_dir() / "conjugation_table.json"
+    try:
+        return sorted(json.loads(path.read_text(encoding="utf-8"))["verbs"])
+    except (OSError, json.JSONDecodeError, KeyError) as exc:
+        raise LynxError(
+            f"{path}: cannot read the verb list ({exc}); run `lynx corpus export-table`"
+        ) from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minitoken.bpe import BPETokenizer
-from minitoken.training import Pair, Word, count_pairs, merge_word, pick_winner
+from minitoken.training import Pair, Word, train_naive
 from minitoken.vocab import display_bytes
 
 TOY_CORPUS = ("I work", "I work", "I worked", "he works", "he worked")
@@ -28,19 +27,12 @@ class Step:
 
 def trace(words: Mapping[Word, int], n_merges: int, first_id: int) -> list[Step]:
     """The naive trainer, keeping each step's full pair-count table."""
-    current = dict(words)
     steps: list[Step] = []
-    for number in range(n_merges):
-        counts = count_pairs(current)
-        if not counts:
-            break
-        winner = pick_winner(counts)
-        new_id = first_id + number
-        merged: dict[Word, int] = defaultdict(int)
-        for word, count in current.items():
-            merged[tuple(merge_word(word, winner, new_id))] += count
-        current = merged
-        steps.append(Step(number + 1, counts, winner, new_id))
+
+    def keep(number: int, counts: Mapping[Pair, int], winner: Pair) -> None:
+        steps.append(Step(number, dict(counts), winner, first_id + number - 1))
+
+    train_naive(words, n_merges, first_id, observe=keep)
     return steps
 
 

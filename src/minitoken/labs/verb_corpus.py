@@ -12,7 +12,7 @@ from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minitoken.bpe import BPETokenizer
 from minitoken.labs.measures import tokens_per_word, usage
-from minitoken.labs.textsource import corpus_lines
+from minitoken.labs.textsource import corpus_lines, verb_lemmas
 
 VERBS = [
     "work",
@@ -43,6 +43,7 @@ def bpe_verb_corpus(ctx: LabContext) -> Mapping[str, Any]:
     sizes = [int(s) for s in ctx.config.setdefault("vocab_sizes", [384, 512, 1024])]
     english, spanish = corpus_lines(("en",)), corpus_lines(("es",))
     both = corpus_lines()
+    verbs = verb_lemmas()
     per_size: dict[str, Any] = {}
     trained: dict[int, BPETokenizer] = {}
     for size in sizes:
@@ -61,7 +62,7 @@ def bpe_verb_corpus(ctx: LabContext) -> Mapping[str, Any]:
                 "es": round(tokens_per_word(tokenizer, spanish), 4),
             },
             "bytes_per_token": round(text_bytes / n_tokens, 4),
-            "whole_verbs": sorted(v for v in VERBS if len(tokenizer.encode(" " + v)) == 1),
+            "whole_verbs": sorted(v for v in verbs if len(tokenizer.encode(" " + v)) == 1),
         }
 
     focus = 512 if 512 in trained else sizes[0]
