@@ -16,7 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from minigrad.functional import softmax
+from minigrad.nn import Module, Parameter
 from minigrad.tensor import Tensor
+from minimodel.positional import apply_rope
 
 BoolArray = npt.NDArray[np.bool_]
 MASKED = -1e9
@@ -58,7 +60,7 @@ def scaled_dot_product_attention(
         )
     scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))  # (..., Tq, Tk)
     if bias is not None:
-        scores = scores + Tensor(np.asarray(bias, dtype=scores.dtype))
+        scores = scores + Tensor(np.asarray(bias, dtype=scores.dtype))  # (..., Tq, Tk)
     if mask is not None:
         try:
             keep = np.broadcast_to(mask, scores.shape)
@@ -68,6 +70,76 @@ def scaled_dot_product_attention(
             ) from None
         # replace (not add to) masked scores: their gradient is zero and an all-masked row is uniform
         fill = np.where(keep, 0.0, MASKED).astype(scores.dtype)
-        scores = scores * Tensor(keep.astype(scores.dtype)) + Tensor(fill)
+        scores = scores * Tensor(keep.astype(scores.dtype)) + Tensor(fill)  # (..., Tq, Tk)
     weights = softmax(scores, axis=-1)  # (..., Tq, Tk)
     return weights @ v, weights  # (..., Tq, Dv), (..., Tq, Tk)
+
+
+class MultiHeadAttention(Module):
+    """H heads of scaled dot-product attention over (B, T, d_model), with output projection.
+
+    Q, K and V are one (d_model, d_model) projection each, split into H heads of d_head = d_model / H
+    features; the heads' outputs are concatenated back to d_model and mixed by W_o. Weights start as
+    N(0, 1/d_model) so the projections roughly keep the input's scale. `rope=(cos, sin)` rotates queries and
+    keys per head (phase 16); `last_weights` keeps the (B, H, T, T) attention of the latest call for plots.
+    """
+
+    def __init__(
+        self, d_model: int, n_heads: int, *, qkv_bias: bool = False, rng: np.random.Generator
+    ) -> None:
+        super().__init__()
+        if d_model < 1 or n_heads < 1 or d_model % n_heads:
+            raise ValueError(
+                f"d_model must be a positive multiple of n_heads, got d_model={d_model}, n_heads={n_heads}"
+            )
+        self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
+        scale = 1.0 / math.sqrt(d_model)
+
+        def weight() -> Parameter:
+            return Parameter(rng.standard_normal((d_model, d_model)) * scale)
+
+        self.w_q, self.w_k, self.w_v, self.w_o = (
+            weight(),
+            weight(),
+            weight(),
+            weight(),
+        )  # (D, D) each
+        self.b_q = Parameter(np.zeros(d_model)) if qkv_bias else None  # (D,)
+        self.b_k = Parameter(np.zeros(d_model)) if qkv_bias else None  # (D,)
+        self.b_v = Parameter(np.zeros(d_model)) if qkv_bias else None  # (D,)
+        self.last_weights: npt.NDArray[np.floating] | None = None
+
+    def _heads(self, x: Tensor, w: Tensor, bias: Tensor | None) -> Tensor:
+        batch, length, _ = x.shape
+        y = x @ w  # (B, T, D)
+        if bias is not None:
+            y = y + bias  # (B, T, D)
+        return y.reshape(batch, length, self.n_heads, self.d_head).transpose(
+            0, 2, 1, 3
+        )  # (B, H, T, Dh)
+
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        mask: BoolArray | None = None,
+        causal: bool = False,
+        rope: tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]] | None = None,
+    ) -> Tensor:
+        """x (B, T, d_model) → (B, T, d_model). `mask` (True = may attend) broadcasts to (B, H, T, T)."""
+        if x.ndim != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"MultiHeadAttention expects (B, T, {self.d_model}), got {x.shape}")
+        batch, length, _ = x.shape
+        q = self._heads(x, self.w_q, self.b_q)  # (B, H, T, Dh)
+        k = self._heads(x, self.w_k, self.b_k)  # (B, H, T, Dh)
+        v = self._heads(x, self.w_v, self.b_v)  # (B, H, T, Dh)
+        if rope is not None:
+            q = apply_rope(q, *rope)  # (B, H, T, Dh)
+            k = apply_rope(k, *rope)  # (B, H, T, Dh)
+        allowed = None if mask is None else np.asarray(mask, dtype=bool)
+        if causal:
+            allowed = causal_mask(length) if allowed is None else allowed & causal_mask(length)
+        out, weights = scaled_dot_product_attention(q, k, v, allowed)  # (B, H, T, Dh), (B, H, T, T)
+        self.last_weights = weights.data
+        merged = out.transpose(0, 2, 1, 3).reshape(batch, length, self.d_model)  # (B, T, D)
+        return merged @ self.w_o  # (B, T, D)

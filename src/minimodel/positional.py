@@ -6,7 +6,8 @@
   original paper.
 - ALiBi: no embedding at all; each head adds -slope·(i - j) to the attention score of query i on key j.
 
-Learned absolute positions are a `minigrad` parameter table and live with the model, not here.
+- Learned: a trainable (T_max, D) table, one row per position; it knows nothing about positions it never
+  saw, which is why it cannot extrapolate (beyond T_max it can only repeat its last row, `clamp=True`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from minigrad.nn import Module, Parameter
 from minigrad.tensor import Tensor, stack
 
 FloatArray = npt.NDArray[np.floating]
@@ -92,3 +94,39 @@ def alibi_bias(n_heads: int, length: int, *, dtype: npt.DTypeLike = np.float32) 
         dtype
     )  # (H, T, T)
     return bias
+
+
+class LearnedPositional(Module):
+    """A trainable (T_max, D) table of absolute positions, added to the token embeddings like sinusoidal."""
+
+    def __init__(
+        self, max_len: int, d_model: int, *, rng: np.random.Generator, init_scale: float = 0.02
+    ) -> None:
+        super().__init__()
+        if max_len < 1 or d_model < 1:
+            raise ValueError(f"LearnedPositional needs positive sizes, got {max_len}, {d_model}")
+        self.max_len, self.d_model = max_len, d_model
+        self.table = Parameter(rng.standard_normal((max_len, d_model)) * init_scale)  # (Tmax, D)
+
+    def forward(self, length: int, *, clamp: bool = False) -> Tensor:
+        """Rows for positions 0..length-1 (T, D); past T_max an error, or the last row repeated if `clamp`."""
+        if length > self.max_len and not clamp:
+            raise ValueError(
+                f"sequence of {length} positions exceeds the learned table of {self.max_len} "
+                "(pass clamp=True to reuse its last row)"
+            )
+        positions = np.minimum(np.arange(length), self.max_len - 1)  # (T,)
+        return self.table[positions]  # (T, D)
+
+
+def rotate_at(x: FloatArray, position: int, *, base: float = 10_000.0) -> FloatArray:
+    """RoPE rotation of one vector x (Dh,) at any integer position (negative too), in float64."""
+    d_head = x.shape[-1]
+    _check_even(d_head, "the last axis of x")
+    theta = base ** (-np.arange(0, d_head, 2, dtype=np.float64) / d_head)  # (Dh/2,)
+    c, s = np.cos(position * theta), np.sin(position * theta)  # (Dh/2,) each
+    even, odd = x[0::2], x[1::2]  # (Dh/2,) each
+    out = np.empty(d_head, dtype=np.float64)  # (Dh,)
+    out[0::2] = even * c - odd * s
+    out[1::2] = even * s + odd * c
+    return out

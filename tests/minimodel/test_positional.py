@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 
 from minigrad.gradcheck import gradcheck
 from minigrad.tensor import Tensor
-from minimodel.positional import alibi_bias, alibi_slopes, apply_rope, precompute_rope, sinusoidal
+from minimodel.positional import (
+    LearnedPositional,
+    alibi_bias,
+    alibi_slopes,
+    apply_rope,
+    precompute_rope,
+    rotate_at,
+    sinusoidal,
+)
 
 
 def test_sinusoidal_table() -> None:
@@ -101,3 +109,47 @@ def test_alibi() -> None:
     assert np.all(np.triu(bias[1], 1) == 0)
     with pytest.raises(ValueError):
         alibi_slopes(0)
+
+
+def test_sinusoidal_worked_table() -> None:
+    """T = 4, d = 8: frequencies 1, 0.1, 0.01, 0.001; rows to two decimals."""
+    table = sinusoidal(4, 8, dtype=np.float64)
+    np.testing.assert_allclose(
+        table[1], [0.84, 0.54, 0.10, 1.00, 0.01, 1.00, 0.00, 1.00], atol=5e-3
+    )
+    np.testing.assert_allclose(
+        table[3], [0.14, -0.99, 0.30, 0.96, 0.03, 1.00, 0.00, 1.00], atol=5e-3
+    )
+
+
+@pytest.mark.parametrize(("m", "n"), [(0, 1), (3, 7), (5, 5), (10, 12), (20, 8)])
+def test_rope_relative_identity_seed_pairs(m: int, n: int) -> None:
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal(16), rng.standard_normal(16)
+    cos, sin = precompute_rope(32, 16, dtype=np.float64)
+    rq = apply_rope(Tensor(np.tile(q, (32, 1))), cos, sin).data
+    rk = apply_rope(Tensor(np.tile(k, (32, 1))), cos, sin).data
+    assert abs(rq[m] @ rk[n] - q @ rotate_at(k, n - m)) < 1e-5
+
+
+def test_rotate_at_matches_tables_and_keeps_norms_far_out() -> None:
+    x = np.random.default_rng(3).standard_normal(8)
+    cos, sin = precompute_rope(101, 8, dtype=np.float64)
+    for p in (0, 1, 5, 100):
+        rotated = apply_rope(Tensor(x[None]), cos, sin, start=p).data[0]
+        np.testing.assert_allclose(rotated, rotate_at(x, p), atol=1e-12)
+        assert abs(np.linalg.norm(rotated) - np.linalg.norm(x)) < 1e-6
+    np.testing.assert_allclose(rotate_at(rotate_at(x, 7), -7), x, atol=1e-12)
+
+
+def test_learned_positions() -> None:
+    table = LearnedPositional(4, 3, rng=np.random.default_rng(0))
+    rows = table(6, clamp=True)
+    np.testing.assert_array_equal(rows.data[4], table.table.data[3])
+    rows.sum().backward()
+    assert table.table.grad is not None
+    np.testing.assert_array_equal(
+        table.table.grad[:, 0], [1, 1, 1, 3]
+    )  # the last row serves 3 positions
+    with pytest.raises(ValueError, match="exceeds the learned table of 4"):
+        table(5)

@@ -4,18 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from lynx_cortex.artifacts import artifacts_dir, register, verify
+from lynx_cortex.artifacts import register, verify
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir
 from minitoken import BPETokenizer
 from minitoken.corpus_text import load_corpus_text
-
-SHIPPED = artifacts_dir() / "tokenizer"
+from minitoken.shipped import load_shipped
 
 
 def test_shipped_tokenizer_matches_its_manifest_and_its_recipe() -> None:
-    verify(SHIPPED)
-    shipped = BPETokenizer.load(SHIPPED)
+    shipped = load_shipped()
     assert shipped.vocab_size == 512
     fresh = BPETokenizer().train(load_corpus_text(data_dir()), 512)
     assert fresh.merges == shipped.merges, (

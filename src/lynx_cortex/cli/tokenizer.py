@@ -7,22 +7,18 @@ from pathlib import Path
 
 import click
 
-from lynx_cortex.artifacts import artifacts_dir, register, verify
+from lynx_cortex.artifacts import artifacts_dir, register
 from lynx_cortex.cli._common import CONTEXT
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir
 from minitoken import BPETokenizer
 from minitoken.corpus_text import load_corpus_text
-
-SHIPPED = "tokenizer"
+from minitoken.shipped import load_shipped
 
 
 def _load(directory: Path | None) -> BPETokenizer:
     """The tokenizer in `directory`, or the shipped one after checking its hashes."""
-    if directory is None:
-        directory = artifacts_dir() / SHIPPED
-        verify(directory)
-    return BPETokenizer.load(directory)
+    return load_shipped() if directory is None else BPETokenizer.load(directory)
 
 
 tokenizer_option = click.option(

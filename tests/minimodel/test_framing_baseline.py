@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minicorpus.rows import write_jsonl
+from minimodel.baseline import (
+    BaselineResult,
+    grid_key,
+    ngram_baseline,
+    read_baseline,
+    write_baseline,
+)
+from minimodel.framing import encode_split, frame_row, load_tokenizer, prompt
+
+CORRECT = {
+    "id": "1",
+    "text": "he works",
+    "spanish": "él trabaja",
+    "label": "correct",
+    "correct_form": None,
+}
+WRONG = {
+    "id": "2",
+    "text": "he work",
+    "spanish": "él trabaja",
+    "label": "mis_conjugated",
+    "correct_form": "he works",
+}
+
+
+def test_frame_row() -> None:
+    assert (
+        frame_row(CORRECT) == "<|endoftext|>he works<|sep|>he works<|sep|>él trabaja<|endoftext|>"
+    )
+    assert frame_row(WRONG) == "<|endoftext|>he work<|sep|>he works<|sep|>él trabaja<|endoftext|>"
+    assert frame_row(WRONG).startswith(prompt("he work"))
+    with pytest.raises(ValueError, match="row 2 has no correct_form"):
+        frame_row({**WRONG, "correct_form": None})
+    with pytest.raises(ValueError, match="needs a non-empty string 'spanish'"):
+        frame_row({**CORRECT, "spanish": ""})
+
+
+def test_encode_split_uses_special_ids(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "processed" / "val.jsonl", [CORRECT, WRONG])
+    tokenizer = load_tokenizer()
+    seqs = encode_split(tokenizer, "val", data=tmp_path)
+    assert len(seqs) == 2
+    assert seqs[1][0] == 1 and seqs[1][-1] == 1 and seqs[1].count(3) == 2
+    assert tokenizer.decode(seqs[1]) == frame_row(WRONG)
+    with pytest.raises(ValueError, match="split must be one of"):
+        encode_split(tokenizer, "dev", data=tmp_path)
+
+
+def test_baseline_picks_the_lowest_validation_perplexity(tmp_path: Path) -> None:
+    train = [[0, 1, 2, 3, 1, 2, 3], [0, 1, 2, 3]] * 5
+    val = [[0, 1, 2, 3, 1, 2]]
+    result = ngram_baseline(train, val, vocab_size=5, orders=(1, 2, 3), alphas=(0.01, 1.0))
+    assert result.val_perplexity == min(result.grid.values())
+    assert result.grid[grid_key(result.n, result.alpha)] == result.val_perplexity
+    assert result.n > 1  # the sequences are deterministic given one token of context
+    assert read_baseline(write_baseline(result, tmp_path / "b.json")) == result
+    with pytest.raises(ValueError, match="not an n-gram baseline record"):
+        BaselineResult.from_json({"n": 2})
