@@ -18,10 +18,12 @@ from lynx_cortex.errors import LynxError
 from lynx_cortex.quiz import Quiz, load_quizzes
 from miniportal.content import PageCache
 from miniportal.errors import PortalError
+from miniportal.exams import load_exams
 from miniportal.middleware import GuardMiddleware
 from miniportal.migrate import current_revision, head_revision
+from miniportal.questions import ItemBank
 from miniportal.ratelimit import SlidingWindow
-from miniportal.routes import admin, auth, journal, me, notes, pages
+from miniportal.routes import admin, assess, auth, cohort, journal, me, notes, pages, review
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 from miniportal.web import LoginRequiredError, context, login_url, page
@@ -87,6 +89,8 @@ def create_app(
     app = FastAPI(title="Lynx Cortex portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = portal
     app.state.quizzes = _load_quizzes(settings.quizzes_dir)
+    app.state.bank = ItemBank(app.state.quizzes)
+    app.state.exams = load_exams(settings.exams_dir, app.state.bank)
     app.state.pages = PageCache()
     app.state.login_limits = (
         SlidingWindow(settings.login_limit_per_user, settings.login_window_s),
@@ -100,6 +104,9 @@ def create_app(
         journal.router,
         me.router,
         admin.router,
+        assess.router,
+        review.router,
+        cohort.router,
     ):
         app.include_router(router)
     _install_handlers(app)

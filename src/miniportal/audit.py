@@ -31,6 +31,7 @@ EVENTS = frozenset(
         "user.disabled",
         "user.updated",
         "key.rotated",
+        "cohort.scheduler",
     }
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -155,6 +157,85 @@ audit_log = Table(
     Column("event", String(48), nullable=False),
     Column("ip", String(64)),
     Column("details", LargeBinary, nullable=False),  # sealed: AD = audit_log, details, row id
+)
+
+# ------------------------------------------------------------------ part 2: quizzes, exams, review (0002)
+
+SOURCES = ("quiz", "exam")
+SCHEDULERS = ("sm2", "fsrs")
+BUTTONS = ("again", "hard", "good", "easy")
+
+cohort_settings = Table(
+    "cohort_settings",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(64), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _user_fk(), nullable=False),
+    Column("source", String(8), nullable=False),  # quiz | exam
+    Column("ref", String(64), nullable=False),  # the phase code ("07") or the exam slug
+    Column("phase", SmallInteger),  # set for quizzes only
+    Column("correct", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("submitted_at", DateTime, nullable=False),
+    CheckConstraint(f"source IN {SOURCES!r}", name="source"),
+    CheckConstraint("correct >= 0 AND correct <= total", name="score"),
+    Index("ix_attempts_user_id_source_ref", "user_id", "source", "ref"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("attempt_id", Id, ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, _user_fk(), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("first_try", Boolean, nullable=False),  # the learner's first answer to this item, ever
+    Index("ix_answers_attempt_id", "attempt_id"),
+    Index("ix_answers_user_id_item_id", "user_id", "item_id"),
+    Index("ix_answers_item_id_first_try", "item_id", "first_try"),
+)
+
+review_cards = Table(
+    "review_cards",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, _user_fk(), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("scheduler", String(8), nullable=False),
+    Column("state", Text, nullable=False),  # the scheduler's JSON state
+    Column("due_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_reviewed_at", DateTime),
+    Column("reviews", Integer, nullable=False),
+    Column("lapses", Integer, nullable=False),
+    Column("retired_at", DateTime),
+    CheckConstraint(f"scheduler IN {SCHEDULERS!r}", name="scheduler"),
+    UniqueConstraint("user_id", "item_id"),
+    Index("ix_review_cards_user_id_due_at", "user_id", "due_at"),
+)
+
+review_log = Table(
+    "review_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("card_id", Id, ForeignKey("review_cards.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, _user_fk(), nullable=False),
+    Column("button", String(8), nullable=False),
+    Column("reviewed_at", DateTime, nullable=False),
+    Column("due_before", DateTime, nullable=False),
+    Column("due_after", DateTime, nullable=False),
+    CheckConstraint(f"button IN {BUTTONS!r}", name="button"),
+    Index("ix_review_log_user_id_reviewed_at", "user_id", "reviewed_at"),
+    Index("ix_review_log_card_id", "card_id"),
 )
 
 #: Every sealed column: (table, column, primary-key column). Key rotation walks exactly this list.

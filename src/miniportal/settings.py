@@ -49,6 +49,8 @@ class PortalSettings:
     base_url: str = "http://127.0.0.1:8000"
     docs_dir: Path = field(default_factory=docs_dir)
     quizzes_dir: Path = field(default_factory=lambda: data_dir() / "quizzes")
+    exams_dir: Path = field(default_factory=lambda: data_dir() / "exams")
+    review_daily_cap: int = 30
     argon2: Argon2Params = PRODUCTION_PARAMS
     invite_ttl_s: int = 24 * 3600
     session_rolling_s: int = 30 * 24 * 3600
@@ -138,6 +140,8 @@ def settings_from_env(
         optional["docs_dir"] = Path(env[PREFIX + "DOCS_DIR"])
     if env.get(PREFIX + "QUIZZES_DIR"):
         optional["quizzes_dir"] = Path(env[PREFIX + "QUIZZES_DIR"])
+    if env.get(PREFIX + "EXAMS_DIR"):
+        optional["exams_dir"] = Path(env[PREFIX + "EXAMS_DIR"])
     return PortalSettings(
         session_secret=env[PREFIX + "SESSION_SECRET"],
         pepper=env[PREFIX + "PEPPER"],
@@ -145,5 +149,6 @@ def settings_from_env(
         invite_ttl_s=_int(env, "INVITE_TTL_S", 24 * 3600, 60),
         login_limit_per_user=_int(env, "LOGIN_LIMIT_PER_USER", 5, 1),
         login_limit_per_ip=_int(env, "LOGIN_LIMIT_PER_IP", 20, 1),
+        review_daily_cap=_int(env, "REVIEW_DAILY_CAP", 30, 1),
         **optional,  # type: ignore[arg-type]
     )

@@ -160,10 +160,10 @@ def login_url(request: Request) -> str:
     return "/login?next=" + quote(target, safe="/")
 
 
-async def form(ctx: Ctx) -> dict[str, str]:
+async def form(ctx: Ctx, *, max_fields: int = 50) -> dict[str, str]:
     """The request's form fields after the CSRF check (403 without a valid `csrf_token`)."""
     try:
-        raw = await ctx.request.form(max_files=0, max_fields=50)
+        raw = await ctx.request.form(max_files=0, max_fields=max_fields)
     except Exception:  # noqa: BLE001  # any parser failure is the client's malformed body
         raise PortalError("the form data could not be read (malformed or not a form)") from None
     fields: dict[str, str] = {}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from minireview.schedulers import Button, ReviewScheduler
+from minireview.interface import Button, ReviewScheduler
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -13,8 +13,11 @@ sixth review (1, 6, 15, 38, 95, 238 days).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from minireview.interface import Button, State, check_review
 
 EASE_START: Final = 2.5
 EASE_FLOOR: Final = 1.3
@@ -53,3 +56,20 @@ def review(state: SM2State, grade: int) -> SM2State:
     else:
         interval = max(1, round(state.interval_days * state.ease))
     return SM2State(ease=ease, interval_days=interval, repetitions=repetitions)
+
+
+class SM2Scheduler:
+    """SM-2 behind the portal's scheduler interface (`minireview.interface.ReviewScheduler`)."""
+
+    name = "sm2"
+
+    def new_card(self, now: datetime) -> State:
+        return asdict(SM2State())
+
+    def review(self, state: State, button: Button, now: datetime) -> tuple[State, datetime]:
+        check_review(button, now)
+        new = review(SM2State(**state), BUTTON_GRADES[button])
+        return asdict(new), now.astimezone(UTC) + timedelta(days=new.interval_days)
+
+    def retired(self, state: State) -> bool:
+        return SM2State(**state).retired

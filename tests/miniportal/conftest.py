@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -205,3 +206,37 @@ def get_csrf() -> Callable[[TestClient, str], str]:
 @pytest.fixture
 def do_login() -> Callable[..., None]:
     return login
+
+
+AnswerFields = Callable[..., dict[str, str]]
+
+
+def answer_fields(questions: list[Any], wrong: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Form fields answering every question right, except those in `wrong` (answered wrongly, not blank)."""
+    fields: dict[str, str] = {}
+    for q in questions:
+        miss = q.id in wrong
+        if q.kind == "single":
+            right = q.item.answer
+            fields[f"a-{q.id}"] = str(((right + 1) % len(q.choices) if miss else right) + 1)
+        elif q.kind == "multi":
+            picks = q.item.answer_indices
+            chosen = [i for i in range(len(q.choices)) if i not in picks] if miss else picks
+            for i in chosen:
+                fields[f"a-{q.id}-{i + 1}"] = "1"
+        elif q.cell is not None:
+            fields[f"a-{q.id}"] = "zzz" if miss else q.expected("en")
+        else:
+            fields[f"a-{q.id}"] = (
+                "zzz"
+                if miss
+                else " ".join(a.split("|")[0] for a in q.item.answer_texts)
+                if q.kind == "contains"
+                else q.item.answer_texts[0]
+            )
+    return fields
+
+
+@pytest.fixture
+def answers_for() -> AnswerFields:
+    return answer_fields

@@ -7,6 +7,8 @@ scripts can take it with `tail -n 1`.
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,10 +59,12 @@ def _serve(portal: Portal, host: str, port: int) -> None:
     import uvicorn
 
     from miniportal.app import create_app
+    from miniportal.backup import serve_lock
 
     app = create_app(portal.settings, portal=portal)
-    click.echo(f"portal: serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    with serve_lock(portal.settings.database_url):
+        click.echo(f"portal: serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 
 
 host_option = click.option(
@@ -73,7 +77,7 @@ port_option = click.option(
 
 @click.group("portal", context_settings=CONTEXT)
 def group() -> None:
-    """The learner portal (phase 41): serve it, migrate its database, manage accounts and keys."""
+    """The learner portal (phase 41): serve it, migrate its database, manage accounts, keys and backups."""
 
 
 @group.command("serve")
@@ -155,6 +159,84 @@ def rotate_key(new_key_env: str) -> None:
         f"now set LYNX_PORTAL_MASTER_KEY (environment or var/secrets.env) to the value of "
         f"{new_key_env}, and restart the portal"
     )
+
+
+def _database_url() -> str:
+    """The database URL alone: backups and restores must work without the portal's secrets."""
+    import os
+
+    from miniportal.settings import default_database_url, normalize_database_url, read_env_file
+
+    url = os.environ.get("LYNX_PORTAL_DATABASE_URL")
+    if not url and secrets_file().is_file():
+        url = read_env_file(secrets_file()).get("LYNX_PORTAL_DATABASE_URL")
+    return normalize_database_url(url or default_database_url())
+
+
+def _utcnow() -> datetime:
+    from miniportal.db import utcnow
+
+    return utcnow()
+
+
+@group.command("backup")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Snapshot folder (default var/snapshots).",
+)
+@click.option(
+    "--keep",
+    default=14,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Snapshots to keep.",
+)
+def backup_cmd(dest: Path | None, keep: int) -> None:
+    """Snapshot the database (SQLite online backup, or pg_dump), then keep only the newest KEEP."""
+    from miniportal.backup import backup
+
+    folder = dest if dest is not None else project_root() / "var" / "snapshots"
+    try:
+        snapshot = backup(_database_url(), folder, now=_utcnow(), keep=keep)
+    except (OSError, sqlite3.Error) as exc:
+        raise LynxError(f"backup into {folder} failed: {exc}") from None
+    click.echo(str(snapshot))
+
+
+@group.command("verify")
+@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+def verify_cmd(snapshot: Path) -> None:
+    """Integrity-check SNAPSHOT and print its row counts; exits 1 if it is damaged."""
+    from miniportal.backup import verify
+
+    result = verify(snapshot)
+    click.echo(
+        f"{snapshot}: integrity {result.integrity}; schema revision {result.revision or '?'}"
+    )
+    for name, count in result.counts.items():
+        click.echo(f"  {name}: {count} rows")
+    if not result.ok:
+        raise LynxError(f"{snapshot} failed verification: {result.integrity}")
+
+
+@group.command("restore")
+@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Restore even while a server is running (restart it after)."
+)
+def restore_cmd(snapshot: Path, force: bool) -> None:
+    """Replace the database with SNAPSHOT; the current database is moved aside, never deleted."""
+    from miniportal.backup import restore
+
+    try:
+        done = restore(_database_url(), snapshot, now=_utcnow(), force=force)
+    except (OSError, sqlite3.Error) as exc:
+        raise LynxError(f"restore of {snapshot} failed: {exc}") from None
+    if done.aside is not None:
+        click.echo(f"previous database kept at {done.aside}", err=True)
+    click.echo(f"restored {snapshot}")
 
 
 @click.command("up", context_settings=CONTEXT)

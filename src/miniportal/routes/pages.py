@@ -71,7 +71,9 @@ async def phases(request: Request) -> Response:
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES
     ]
-    return page(ctx, "phases.html", rows=rows)
+    docs = ctx.portal.settings.docs_dir
+    written = {p.number for p in PHASES if (docs / p.dirname / "README.md").is_file()}
+    return page(ctx, "phases.html", rows=rows, written=written)
 
 
 def _slot(ctx: Ctx, page_path: str, by_anchor: dict[str, list[learning.Note]]) -> Slot:
