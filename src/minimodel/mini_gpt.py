@@ -1,0 +1,250 @@
+"""Phase 17: the MiniGPT — embeddings, positions, pre-LN blocks, a final norm and a tied LM head.
+
+`MiniGPTConfig` is the whole architecture in one frozen, JSON-friendly value: checkpoints store it, and the
+parameter count is a closed form of it (`closed_form_param_count`), checked against the model's own inventory.
+The seed's two totals are two configs of that one formula: 103,680 is V=64 with LayerNorm and FFN biases,
+131,392 is V=512 with RMSNorm and no biases at all (`SEED_103680`, `SEED_131392`).
+
+The LM head is tied: logits = h · Eᵀ with the embedding matrix E itself, one Parameter that receives the
+gradient of both uses and is stored once. The forward pass returns raw logits; the softmax lives in the loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from minigrad import init
+from minigrad.functional import cross_entropy
+from minigrad.nn import Embedding, Linear, Module, ModuleList
+from minigrad.tensor import Tensor
+from minimodel.block import RopeTables, TransformerBlock, make_norm
+from minimodel.positional import LearnedPositional, precompute_rope, sinusoidal
+
+NORMS = ("layernorm", "rmsnorm")
+POSITIONS = ("rope", "sinusoidal", "learned")
+
+
+@dataclass(frozen=True)
+class MiniGPTConfig:
+    """The architecture. Defaults are DESIGN.md §6's curriculum config (`tiny`); `vocab_size` comes from
+    the tokenizer. `ffn_bias` (not in DESIGN's list) exists because the seed's 131,392 has no FFN biases."""
+
+    vocab_size: int
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    d_ff: int = 256
+    context_len: int = 32
+    norm: str = "layernorm"
+    pos: str = "rope"
+    tie_embeddings: bool = True
+    qkv_bias: bool = False
+    ffn_bias: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "context_len"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"MiniGPTConfig.{name} must be a positive int, got {value!r}")
+        for name in ("tie_embeddings", "qkv_bias", "ffn_bias"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"MiniGPTConfig.{name} must be a bool, got {getattr(self, name)!r}")
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"MiniGPTConfig.d_model={self.d_model} must be divisible by n_heads={self.n_heads}"
+            )
+        if self.norm not in NORMS:
+            raise ValueError(f"MiniGPTConfig.norm must be one of {NORMS}, got {self.norm!r}")
+        if self.pos not in POSITIONS:
+            raise ValueError(f"MiniGPTConfig.pos must be one of {POSITIONS}, got {self.pos!r}")
+        if self.pos == "rope" and self.d_head % 2:
+            raise ValueError(
+                f"RoPE rotates feature pairs: d_head = {self.d_model}/{self.n_heads} = {self.d_head} must be even"
+            )
+        if self.pos == "sinusoidal" and self.d_model % 2:
+            raise ValueError(f"sinusoidal positions need an even d_model, got {self.d_model}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only (ints, strs, bools), for checkpoint metadata."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MiniGPTConfig:
+        """Inverse of `to_dict`; unknown keys are an error (a typo must not silently become a default)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown MiniGPTConfig keys {unknown}; known keys are {sorted(known)}"
+            )
+        return cls(**data)
+
+
+# The seed's two parameter totals, reproduced by the closed form (see the module docstring).
+SEED_103680 = MiniGPTConfig(vocab_size=64)
+SEED_131392 = MiniGPTConfig(vocab_size=512, norm="rmsnorm", ffn_bias=False)
+
+
+def named_config(name: str, vocab_size: int) -> MiniGPTConfig:
+    """`tiny`: the curriculum's config, exactly DESIGN.md §6's defaults (132,352 parameters at V=512).
+
+    `grammar`: the tutor's (383,712 parameters at V=512). d_model 96 (3 heads of 32) over 3 layers gives
+    2.5× tiny's block parameters and a third layer of composition (inflect, then translate) while an AdamW
+    step on a batch of 16 framed rows stays near 0.2 s on 2 shared CPU cores (tiny: ~0.06-0.08 s), so a few
+    thousand steps fit the 10-minute budget; 4 heads of 24 measured slower, d_model 128 ~2× slower. Context
+    64 leaves room for prompts three times the longest framed corpus row (20 tokens) at no cost, as batches
+    are padded to their longest row, not to the context.
+    """
+    if name == "tiny":
+        return MiniGPTConfig(vocab_size=vocab_size)
+    if name == "grammar":
+        return MiniGPTConfig(
+            vocab_size=vocab_size, d_model=96, n_heads=3, n_layers=3, d_ff=384, context_len=64
+        )
+    raise ValueError(f"unknown MiniGPT config {name!r}; choose 'tiny' or 'grammar'")
+
+
+class MiniGPT(Module):
+    """The decoder-only language model of phases 17-21 on `minigrad` tensors; see the module docstring."""
+
+    def __init__(
+        self,
+        cfg: MiniGPTConfig,
+        *,
+        rng: np.random.Generator,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.tok_emb = Embedding(cfg.vocab_size, cfg.d_model, rng=rng)
+        init.normal_(
+            self.tok_emb.weight, rng, 0.0, 0.02
+        )  # GPT-2's N(0, 0.02²): E also scores the logits
+        if cfg.pos == "learned":
+            self.pos_emb = LearnedPositional(cfg.context_len, cfg.d_model, rng=rng)
+        self.blocks = ModuleList(
+            TransformerBlock(
+                cfg.d_model,
+                cfg.n_heads,
+                cfg.d_ff,
+                norm=cfg.norm,
+                qkv_bias=cfg.qkv_bias,
+                ffn_bias=cfg.ffn_bias,
+                rng=rng,
+            )
+            for _ in range(cfg.n_layers)
+        )
+        self.norm_f = make_norm(cfg.norm, cfg.d_model)
+        if not cfg.tie_embeddings:
+            self.lm_head = Linear(cfg.d_model, cfg.vocab_size, bias=False, rng=rng)
+            init.normal_(self.lm_head.weight, rng, 0.0, 0.02)
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+        self.dtype = np.dtype(dtype)
+        # tables are derived from the config, so they are plain attributes, not saved buffers
+        self.rope: RopeTables | None = (
+            precompute_rope(cfg.context_len, cfg.d_head, dtype=self.dtype)
+            if cfg.pos == "rope"
+            else None
+        )
+        self.sin_table = (
+            sinusoidal(cfg.context_len, cfg.d_model, dtype=self.dtype)
+            if cfg.pos == "sinusoidal"
+            else None
+        )  # (Tmax, D)
+
+    def _check_ids(self, ids: npt.ArrayLike, what: str) -> npt.NDArray[np.intp]:
+        arr = np.asarray(ids)
+        if arr.ndim != 2:
+            raise ValueError(f"MiniGPT {what} must be a (batch, time) array, got shape {arr.shape}")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"MiniGPT {what} must be integer token ids, got dtype {arr.dtype}")
+        if arr.shape[1] > self.cfg.context_len:
+            raise ValueError(
+                f"MiniGPT {what} has {arr.shape[1]} positions, more than context_len={self.cfg.context_len}"
+            )
+        return arr.astype(np.intp)
+
+    def forward(self, ids: npt.ArrayLike, *, pad_mask: npt.ArrayLike | None = None) -> Tensor:
+        """ids (B, T) → logits (B, T, V). `pad_mask` (B, T) is True on real tokens; pads are never attended."""
+        tokens = self._check_ids(ids, "ids")
+        batch, length = tokens.shape
+        mask = None
+        if pad_mask is not None:
+            keys = np.asarray(pad_mask, dtype=bool)
+            if keys.shape != tokens.shape:
+                raise ValueError(
+                    f"pad_mask must have the ids' shape {tokens.shape}, got {keys.shape}"
+                )
+            mask = keys[:, None, None, :]  # (B, 1, 1, T) broadcasts over heads and queries
+        h = self.tok_emb(tokens)  # (B, T, D)
+        if self.cfg.pos == "learned":
+            h = h + self.pos_emb(length)  # (B, T, D)
+        elif self.sin_table is not None:
+            h = h + Tensor(self.sin_table[:length])  # (B, T, D)
+        for block in self.blocks:
+            h = block(h, mask=mask, rope=self.rope)  # (B, T, D)
+        h = self.norm_f(h)  # (B, T, D)
+        head: Tensor = (
+            self.tok_emb.weight if self.cfg.tie_embeddings else self.lm_head.weight
+        )  # (V, D)
+        logits: Tensor = h @ head.T  # (B, T, V)
+        return logits
+
+    def loss(
+        self,
+        ids: npt.ArrayLike,
+        targets: npt.ArrayLike,
+        loss_mask: npt.ArrayLike,
+        *,
+        pad_mask: npt.ArrayLike | None = None,
+    ) -> Tensor:
+        """Token-mean cross-entropy over the positions where `loss_mask` (B, T) is True (0.0 if none)."""
+        tokens = self._check_ids(ids, "ids")
+        tgt = self._check_ids(targets, "targets")
+        keep = np.asarray(loss_mask, dtype=bool)
+        if not tgt.shape == keep.shape == tokens.shape:
+            raise ValueError(
+                f"ids {tokens.shape}, targets {tgt.shape} and loss_mask {keep.shape} must share one (B, T) shape"
+            )
+        logits = self.forward(tokens, pad_mask=pad_mask)  # (B, T, V)
+        return cross_entropy(logits, np.where(keep, tgt, -1), ignore_index=-1)  # ()
+
+
+def param_inventory(model: Module) -> dict[str, int]:
+    """Parameter name → element count, each tied parameter once (under its first name)."""
+    return {name: param.size for name, param in model.named_parameters()}
+
+
+def closed_form_param_count(cfg: MiniGPTConfig) -> int:
+    """The parameter count from the config alone; ≈ V·d + L·12·d² when d_ff = 4d and biases are off."""
+    d, f = cfg.d_model, cfg.d_ff
+    norm = 2 * d if cfg.norm == "layernorm" else d  # γ and β, or γ only
+    attention = 4 * d * d + (3 * d if cfg.qkv_bias else 0)  # W_q, W_k, W_v, W_o (+ b_q, b_k, b_v)
+    ffn = 2 * d * f + (f + d if cfg.ffn_bias else 0)
+    block = attention + ffn + 2 * norm
+    embedding = cfg.vocab_size * d
+    head = 0 if cfg.tie_embeddings else cfg.vocab_size * d
+    positions = cfg.context_len * d if cfg.pos == "learned" else 0
+    return embedding + positions + cfg.n_layers * block + norm + head
+
+
+__all__ = [
+    "NORMS",
+    "POSITIONS",
+    "SEED_103680",
+    "SEED_131392",
+    "MiniGPT",
+    "MiniGPTConfig",
+    "closed_form_param_count",
+    "named_config",
+    "param_inventory",
+]
