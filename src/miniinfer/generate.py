@@ -1,0 +1,142 @@
+"""Phase 21-22: the decode loop — one forward pass, one strategy call, one appended token, repeat.
+
+`generate` works against two small protocols rather than `MiniGPT` itself, so tests can drive it with a fake
+model and any model that keeps the contract (the NumPy MiniGPT, a torch port, a quantised model) plugs in:
+
+- `LanguageModel`: `model(ids)` with ids `(1, T)` int64 returns logits `(1, T, V)` (a `minigrad.Tensor` or an
+  ndarray), and `model.config.context_len` is the longest window it accepts.
+- `CachedLanguageModel` adds `prefill(ids (1, T)) -> (1, T, V)` (reset the cache, fill it with the window) and
+  `decode(ids (1, 1)) -> (1, 1, V)` (append one position, attend over the cache).
+
+With `cache=False` every step recomputes the whole window: O(T^2) attention work per token, the baseline phase 22
+measures. With `cache=True` and a model that has `prefill`/`decode`, the prompt is prefilled once and each new
+token costs one decode call. A model without those methods silently falls back to the uncached path (the KV
+cache lives in `minimodel.kv_cache`; until a model exposes it, `cache=True` is the uncached loop). When the
+sequence outgrows `context_len`, the window is cropped to the last `context_len` tokens; the cached path then
+re-prefills the cropped window (positions restart at 0, which is exactly what the uncached path computes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from minigrad.tensor import no_grad
+from miniinfer.sampling import Strategy
+
+MaskFn = Callable[[int, tuple[int, ...]], np.ndarray]
+"""`(step, generated_ids) -> bool (V,)`: which ids may come next (phase 30's constrained decoding)."""
+
+
+class HasContextLen(Protocol):
+    @property
+    def context_len(self) -> int: ...
+
+
+class LanguageModel(Protocol):
+    @property
+    def config(self) -> HasContextLen: ...
+
+    def __call__(self, ids: np.ndarray) -> Any: ...
+
+
+@runtime_checkable
+class CachedLanguageModel(Protocol):
+    def prefill(self, ids: np.ndarray) -> Any: ...
+
+    def decode(self, ids: np.ndarray) -> Any: ...
+
+
+def _as_logits(output: Any, length: int) -> np.ndarray:
+    """The last position's logits `(V,)` from a `(1, T, V)` Tensor or array, checking the shape."""
+    data = np.asarray(getattr(output, "data", output))
+    if data.ndim != 3 or data.shape[0] != 1 or data.shape[1] != length:
+        raise ValueError(f"model returned logits of shape {data.shape}, expected (1, {length}, V)")
+    last: np.ndarray = data[0, -1]  # (V,)
+    return last
+
+
+def _check_ids(name: str, ids: Iterable[int]) -> tuple[int, ...]:
+    out = tuple(ids)
+    for i, tok in enumerate(out):
+        if isinstance(tok, bool) or not isinstance(tok, int | np.integer) or tok < 0:
+            raise ValueError(f"{name}[{i}] must be a non-negative integer token id, got {tok!r}")
+    return tuple(int(t) for t in out)
+
+
+def _apply_mask(mask: MaskFn, step: int, generated: list[int], logits: np.ndarray) -> np.ndarray:
+    allowed = np.asarray(mask(step, tuple(generated)))
+    if allowed.dtype != np.bool_ or allowed.shape != logits.shape:
+        raise ValueError(
+            f"mask at step {step} must return a bool array of shape {logits.shape}, "
+            f"got {allowed.dtype} {allowed.shape}"
+        )
+    if not allowed.any():
+        raise ValueError(f"mask at step {step} allows no token (generated so far: {generated})")
+    masked: np.ndarray = np.where(allowed, logits, -np.inf)  # (V,)
+    return masked
+
+
+def generate(
+    model: LanguageModel,
+    prompt_ids: Sequence[int],
+    *,
+    max_new_tokens: int,
+    strategy: Strategy,
+    seed: int,
+    cache: bool = True,
+    stop_ids: Iterable[int] = (),
+    mask: MaskFn | None = None,
+) -> list[int]:
+    """The new token ids (the prompt excluded); a stop id ends generation and is included as the last id.
+
+    Same model, prompt, strategy and seed give the same ids: the strategy draws from one generator seeded
+    here, and the cached and uncached paths feed it identical logits.
+    """
+    prompt = _check_ids("prompt_ids", prompt_ids)
+    if not prompt:
+        raise ValueError("prompt_ids must hold at least one token (start with <|endoftext|>)")
+    if (
+        isinstance(max_new_tokens, bool)
+        or not isinstance(max_new_tokens, int)
+        or max_new_tokens < 0
+    ):
+        raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
+    stops = frozenset(_check_ids("stop_ids", stop_ids))
+    context_len = int(model.config.context_len)
+    if context_len < 1:
+        raise ValueError(f"model.config.context_len must be >= 1, got {context_len}")
+    use_cache = cache and isinstance(model, CachedLanguageModel)
+
+    rng = np.random.default_rng(seed)
+    tokens = list(prompt)
+    generated: list[int] = []
+    window_len = 0  # positions currently held by the model's cache
+    with no_grad():
+        for step in range(max_new_tokens):
+            window = tokens[-context_len:]
+            if use_cache and 0 < window_len < context_len and len(window) == window_len + 1:
+                new = np.array([[tokens[-1]]], dtype=np.int64)  # (1, 1)
+                logits = _as_logits(model.decode(new), 1)  # type: ignore[attr-defined]
+            else:
+                ids = np.array([window], dtype=np.int64)  # (1, T)
+                call = model.prefill if use_cache else model  # type: ignore[attr-defined]
+                logits = _as_logits(call(ids), len(window))
+            window_len = len(window)
+            if mask is not None:
+                logits = _apply_mask(mask, step, generated, logits)
+            nxt = int(strategy(logits, rng))
+            if not 0 <= nxt < logits.shape[0]:
+                raise ValueError(
+                    f"strategy returned id {nxt} outside the vocabulary [0, {logits.shape[0]})"
+                )
+            tokens.append(nxt)
+            generated.append(nxt)
+            if nxt in stops:
+                break
+    return generated
+
+
+__all__ = ["CachedLanguageModel", "LanguageModel", "MaskFn", "generate"]

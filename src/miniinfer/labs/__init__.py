@@ -1,0 +1,1 @@
+"""miniinfer's labs (phase 21); `lynx_cortex.catalog` imports every module here."""
