@@ -8,7 +8,18 @@ from typing import TextIO
 
 import click
 
-from lynx_cortex.cli import breaks, corpus, lab, learner, manifest, phase, portal, quiz, tokenizer
+from lynx_cortex.cli import (
+    breaks,
+    corpus,
+    lab,
+    learner,
+    manifest,
+    phase,
+    portal,
+    quiz,
+    tokenizer,
+    train,
+)
 from lynx_cortex.cli._common import CONTEXT, LynxGroup
 
 
@@ -30,6 +41,8 @@ for command in (
     portal.up,
     corpus.group,
     tokenizer.group,
+    train.train,
+    train.sample,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,105 @@
+"""`lynx train` and `lynx sample`: train MiniGPT on the corpus (phase 18), continue a prompt greedily."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.errors import LynxError
+from lynx_cortex.paths import experiments_dir
+
+
+@click.command("train", context_settings=CONTEXT)
+@click.option(
+    "--config",
+    "config_name",
+    type=click.Choice(["tiny", "grammar"]),
+    default="tiny",
+    show_default=True,
+    help="Named model + training configuration.",
+)
+@click.option(
+    "--steps", type=click.IntRange(1, 1_000_000), help="Train for N steps instead of the default."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Run folder (default experiments/train-CONFIG/STAMP).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    help="Continue the run in this folder from its checkpoint/ (same losses as an uninterrupted run).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(
+    config_name: str, steps: int | None, out: Path | None, resume: Path | None, quiet: bool
+) -> None:
+    """Train MiniGPT on the framed corpus; write checkpoint/, metrics.jsonl, dashboard.html, summary.json."""
+    from minitrain.run import CHECKPOINT, train_run
+
+    if resume is not None:
+        if out is not None and out != resume:
+            raise LynxError(
+                "--out and --resume name different folders; a resumed run stays in its folder"
+            )
+        if not (resume / CHECKPOINT).is_dir():
+            raise LynxError(f"--resume: {resume} has no {CHECKPOINT}/ folder to continue from")
+        folder = resume
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        folder = out if out is not None else experiments_dir() / f"train-{config_name}" / stamp
+        if folder.exists() and any(folder.iterdir()):
+            raise LynxError(f"--out {folder} is not empty; use --resume to continue a run there")
+    try:
+        summary = train_run(
+            config_name, folder, steps=steps, resume=resume is not None, progress=not quiet
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise LynxError(str(exc)) from exc
+    verdict = "beats" if summary["beats_baseline"] else "does NOT beat"
+    click.echo(
+        f"val perplexity {summary['val_perplexity']:.2f} (step {summary['best_step']}) {verdict} the "
+        f"n-gram baseline's {summary['ngram_val_perplexity']:.2f}; run folder {folder}"
+    )
+
+
+@click.command("sample", context_settings=CONTEXT)
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("prompt")
+@click.option("--max-new-tokens", type=click.IntRange(1, 512), default=40, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print prompt, ids and continuation as JSON.")
+def sample(checkpoint: Path, prompt: str, max_new_tokens: int, as_json: bool) -> None:
+    """Continue PROMPT greedily with the model in CHECKPOINT (a run folder, or its checkpoint/ or best/)."""
+    from minimodel.framing import BOS, load_tokenizer
+    from minimodel.framing import prompt as frame_prompt
+    from minitrain.run import load_trained
+    from minitrain.sample import greedy_continue
+
+    try:
+        model, _ = load_trained(checkpoint)
+    except (ValueError, FileNotFoundError) as exc:
+        raise LynxError(f"cannot load checkpoint {checkpoint}: {exc}") from exc
+    if not prompt.strip():
+        raise LynxError("the prompt is empty")
+    tokenizer = load_tokenizer()
+    ids = tokenizer.encode(frame_prompt(prompt))
+    stop = tokenizer.encode(BOS)
+    new = greedy_continue(
+        model,
+        ids,
+        max_new_tokens=max_new_tokens,
+        context_len=model.cfg.context_len,
+        stop_id=stop[0] if len(stop) == 1 else None,
+    )
+    text = tokenizer.decode(new)
+    if as_json:
+        click.echo(
+            json.dumps({"prompt": prompt, "ids": new, "continuation": text}, ensure_ascii=False)
+        )
+    else:
+        click.echo(text)
