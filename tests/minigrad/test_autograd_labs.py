@@ -141,13 +141,13 @@ def test_quiz_loads_and_grades_its_own_answers(name: str) -> None:
 
 
 def test_scalar_engine_keeps_up_with_micrograd() -> None:
-    """Same graph, same numbers, timed in alternating blocks; the margin is generous (shared machines)."""
+    """Same graph, same numbers, best of 9 alternating blocks; the 2x margin is generous (ours is ~0.6x)."""
     pytest.importorskip(
         "micrograd", reason="micrograd is the reference scalar engine (dev dependency)"
     )
     from lynx_cortex.registry import LabContext
     from minigrad.labs.autograd_speed import compare_scalar
 
-    result = compare_scalar(LabContext(out_dir=Path("."), seed=0), [8, 16, 4], 4, rounds=3)
+    result = compare_scalar(LabContext(out_dir=Path("."), seed=0), [8, 16, 4], 4, rounds=9)
     assert result["max_grad_difference"] < 1e-9
     assert result["minigrad_s"] < 2.0 * result["micrograd_s"]
