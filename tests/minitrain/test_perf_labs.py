@@ -1,0 +1,91 @@
+"""18-throughput and 18-mixed-precision at smoke size, judged on their numbers (never on absolute times)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lynx_cortex.runner import run_lab
+from minigrad.floatbits import bf16_round_trip
+from minitrain.labs import phase18_throughput
+from minitrain.labs.phase18_precision import round_bf16, round_fp16
+
+
+@pytest.fixture(autouse=True)
+def _smoke(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LYNX_LAB_MODE", "smoke")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(width=32, allow_nan=False))
+def test_vectorised_bf16_matches_the_scalar_reference(x: float) -> None:
+    got = float(round_bf16(np.array([x], dtype=np.float32))[0])
+    want = bf16_round_trip(x)
+    assert got == want or (math.isinf(got) and got == want)
+
+
+def test_bf16_ties_round_to_even_and_nan_survives() -> None:
+    # 1 + 2^-8 sits exactly halfway between bf16 neighbours 1 and 1 + 2^-7: ties go to the even one (1.0)
+    ties = np.array([1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, np.nan], dtype=np.float32)
+    out = round_bf16(ties)
+    assert out[0] == 1.0 and out[1] == 1.0 + 2.0**-6 and np.isnan(out[2])
+
+
+def test_fp16_overflows_past_65504() -> None:
+    out = round_fp16(np.array([65504.0, 65520.0, 1e-8], dtype=np.float32))
+    assert out[0] == 65504.0 and np.isinf(out[1]) and out[2] == 0.0
+
+
+def test_mixed_precision_drift_orders_fp16_below_bf16(tmp_path: Path) -> None:
+    record = run_lab("18-mixed-precision", out=tmp_path / "run")
+    res = record.results
+    fp16, bf16 = res["fp16"], res["bf16"]
+    for fmt in (fp16, bf16):
+        errors = fmt["relative_error"]
+        assert set(errors) >= {
+            "embed_out",
+            "block_0_out",
+            "block_1_out",
+            "final_norm_out",
+            "logits",
+        }
+        # rounding each layer costs about one unit roundoff; nothing in a healthy model amplifies it 20×
+        assert all(0 < e < 20 * fmt["unit_roundoff"] for e in errors.values())
+        assert 0 < fmt["mean_logit_drift"] <= fmt["max_logit_drift"]
+        assert abs(fmt["loss_drift"]) < 0.05
+        assert fmt["top1_agreement"] > 0.95
+    # 3 fewer mantissa bits: about 2³ = 8× the error
+    assert 4 < res["bf16_over_fp16_logit_error"] < 16
+    assert fp16["max_logit_drift"] < bf16["max_logit_drift"]
+    assert (record.out_dir / "drift_per_layer.png").stat().st_size > 0
+
+
+def test_throughput_reports_both_sides_from_the_same_run(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the PyTorch side of 18-throughput needs torch")
+    record = run_lab("18-throughput", out=tmp_path / "run")
+    res = record.results
+    assert res["note"] is None and res["threads"] >= 1 and res["blas_kernel"]
+    tiny = res["configs"]["tiny"]
+    rates = tiny["tokens_per_s"]
+    assert rates["minigrad"] > 0 and rates["torch"] > 0
+    assert math.isfinite(tiny["torch_over_minigrad"])
+    assert tiny["torch_over_minigrad"] == pytest.approx(rates["torch"] / rates["minigrad"])
+    assert len(tiny["block_seconds"]["minigrad"]) == len(tiny["block_seconds"]["torch"]) == 2
+    assert (record.out_dir / "throughput.png").stat().st_size > 0
+
+
+def test_throughput_without_torch_times_minigrad_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(phase18_throughput, "torch_available", lambda: False)
+    record = run_lab("18-throughput", out=tmp_path / "run")
+    res = record.results
+    assert "torch is not installed" in res["note"]
+    tiny = res["configs"]["tiny"]
+    assert set(tiny["tokens_per_s"]) == {"minigrad"} and tiny["tokens_per_s"]["minigrad"] > 0
+    assert "torch_over_minigrad" not in tiny
