@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,8 @@ def _meta(aliases: Mapping[str, str]) -> dict[str, str]:
     return {"lynx": json.dumps({"format": FORMAT, "aliases": dict(aliases)}, sort_keys=True)}
 
 
-def _write_state_json(path: Path, payload: Mapping[str, Any]) -> None:
+def write_state_json(path: Path, payload: Mapping[str, Any]) -> None:
+    """Sorted, indented, NaN-free JSON, fsynced: the same payload always gives the same bytes."""
     with path.open("w", encoding="utf-8") as handle:
         handle.write(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
         handle.flush()
@@ -70,6 +71,34 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_directory(directory: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder with `fill(tmp)` next to `directory`, then swap it in: readers see old or new, never half."""
+    directory = Path(directory)
+    parent = directory.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{directory.name}.tmp"
+    old = parent / f".{directory.name}.old"
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    moved_old = False
+    try:
+        tmp.mkdir()
+        fill(tmp)
+        if directory.exists():
+            os.rename(directory, old)
+            moved_old = True
+        os.rename(tmp, directory)
+    except BaseException:
+        if moved_old and not directory.exists():
+            os.rename(old, directory)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if moved_old:
+        shutil.rmtree(old, ignore_errors=True)
+    return directory
 
 
 def save_checkpoint(directory: Path, trainer: Trainer, *, model_config: Mapping[str, Any]) -> Path:
@@ -99,32 +128,14 @@ def save_checkpoint(directory: Path, trainer: Trainer, *, model_config: Mapping[
         "trainer": trainer.state_dict(),
     }
 
-    parent = directory.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{directory.name}.tmp"
-    old = parent / f".{directory.name}.old"
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
-    moved_old = False
-    try:
-        tmp.mkdir()
+    def fill(tmp: Path) -> None:
         save_file(tensors, str(tmp / MODEL_FILE), metadata=_meta(aliases))
         save_file(opt_arrays, str(tmp / OPTIM_FILE), metadata=_meta({}))
-        _write_state_json(tmp / STATE_FILE, payload)
+        write_state_json(tmp / STATE_FILE, payload)
         for name in (MODEL_FILE, OPTIM_FILE):
             _fsync(tmp / name)
-        if directory.exists():
-            os.rename(directory, old)
-            moved_old = True
-        os.rename(tmp, directory)
-    except BaseException:
-        if moved_old and not directory.exists():
-            os.rename(old, directory)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if moved_old:
-        shutil.rmtree(old, ignore_errors=True)
+
+    replace_directory(directory, fill)
     return directory
 
 
@@ -141,11 +152,13 @@ class Checkpoint:
         return dict(self.state["model"]["config"])
 
 
-def read_checkpoint(directory: Path) -> Checkpoint:
+def read_checkpoint(directory: Path, *, weights_only: bool = False) -> Checkpoint:
+    """Read a checkpoint folder; `weights_only` accepts one without optimizer state (a shipped copy)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no checkpoint folder at {directory}")
-    missing = [n for n in (MODEL_FILE, OPTIM_FILE, STATE_FILE) if not (directory / n).is_file()]
+    needed = (MODEL_FILE, STATE_FILE) if weights_only else (MODEL_FILE, OPTIM_FILE, STATE_FILE)
+    missing = [n for n in needed if not (directory / n).is_file()]
     if missing:
         raise FileNotFoundError(f"checkpoint {directory} lacks {', '.join(missing)}")
     state = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
@@ -158,6 +171,12 @@ def read_checkpoint(directory: Path) -> Checkpoint:
         if target not in tensors:
             raise ValueError(f"checkpoint alias {alias!r} points at missing tensor {target!r}")
         tensors[alias] = tensors[target]
+    if weights_only:
+        return Checkpoint(tensors, {}, state)
+    if "optimizer" not in state:
+        raise ValueError(
+            f"{directory} holds weights only (no optimizer state): it cannot resume training"
+        )
     return Checkpoint(tensors, load_file(str(directory / OPTIM_FILE)), state)
 
 
@@ -201,6 +220,8 @@ __all__ = [
     "load_model_state",
     "model_tensors",
     "read_checkpoint",
+    "replace_directory",
     "restore",
     "save_checkpoint",
+    "write_state_json",
 ]

@@ -67,7 +67,7 @@ def load_trained(directory: Path) -> tuple[MiniGPT, Checkpoint]:
     directory = Path(directory)
     if (directory / CHECKPOINT).is_dir():
         directory = directory / BEST if (directory / BEST).is_dir() else directory / CHECKPOINT
-    ckpt = read_checkpoint(directory)
+    ckpt = read_checkpoint(directory, weights_only=True)
     model = build_model(ckpt.model_config, seed=0)
     load_model_state(model, ckpt)
     return model, ckpt

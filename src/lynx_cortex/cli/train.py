@@ -12,6 +12,8 @@ from lynx_cortex.cli._common import CONTEXT
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import experiments_dir
 
+SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only a prompt
+
 
 @click.command("train", context_settings=CONTEXT)
 @click.option(
@@ -36,11 +38,22 @@ from lynx_cortex.paths import experiments_dir
     help="Continue the run in this folder from its checkpoint/ (same losses as an uninterrupted run).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--ship",
+    is_flag=True,
+    help="Then copy the best weights to artifacts/checkpoints/CONFIG/ and register their sha256.",
+)
 def train(
-    config_name: str, steps: int | None, out: Path | None, resume: Path | None, quiet: bool
+    config_name: str,
+    steps: int | None,
+    out: Path | None,
+    resume: Path | None,
+    quiet: bool,
+    ship: bool,
 ) -> None:
     """Train MiniGPT on the framed corpus; write checkpoint/, metrics.jsonl, dashboard.html, summary.json."""
     from minitrain.run import CHECKPOINT, train_run
+    from minitrain.shipped import reproduce_command, ship_run, shipped_dir
 
     if resume is not None:
         if out is not None and out != resume:
@@ -66,24 +79,41 @@ def train(
         f"val perplexity {summary['val_perplexity']:.2f} (step {summary['best_step']}) {verdict} the "
         f"n-gram baseline's {summary['ngram_val_perplexity']:.2f}; run folder {folder}"
     )
+    if ship:
+        if resume is not None:
+            raise LynxError(
+                "--ship needs a fresh run (its command must reproduce it): drop --resume"
+            )
+        name = str(summary["config"])
+        ship_run(folder, name, command=reproduce_command(name, steps))
+        click.echo(f"shipped {shipped_dir(name)} (sha256 in artifacts/MANIFEST.json)")
 
 
 @click.command("sample", context_settings=CONTEXT)
-@click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.argument("prompt")
+@click.argument("first", metavar="[CHECKPOINT]")
+@click.argument("second", metavar="PROMPT", required=False)
 @click.option("--max-new-tokens", type=click.IntRange(1, 512), default=40, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print prompt, ids and continuation as JSON.")
-def sample(checkpoint: Path, prompt: str, max_new_tokens: int, as_json: bool) -> None:
-    """Continue PROMPT greedily with the model in CHECKPOINT (a run folder, or its checkpoint/ or best/)."""
+def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -> None:
+    """Continue PROMPT greedily with the model in CHECKPOINT (a run folder, or its checkpoint/ or best/).
+
+    Without CHECKPOINT, the shipped `grammar` checkpoint is used after its sha256 have been verified.
+    """
     from minimodel.framing import BOS, load_tokenizer
     from minimodel.framing import prompt as frame_prompt
     from minitrain.run import load_trained
     from minitrain.sample import greedy_continue
+    from minitrain.shipped import load_shipped_checkpoint
 
+    prompt = first if second is None else second
     try:
-        model, _ = load_trained(checkpoint)
+        if second is None:
+            model, _ = load_shipped_checkpoint(SHIPPED_DEFAULT)
+        else:
+            model, _ = load_trained(Path(first))
     except (ValueError, FileNotFoundError) as exc:
-        raise LynxError(f"cannot load checkpoint {checkpoint}: {exc}") from exc
+        where = f"shipped {SHIPPED_DEFAULT!r}" if second is None else first
+        raise LynxError(f"cannot load checkpoint {where}: {exc}") from exc
     if not prompt.strip():
         raise LynxError("the prompt is empty")
     tokenizer = load_tokenizer()

@@ -1,0 +1,147 @@
+"""The shipped `grammar` checkpoint: hashes verified before loading, the grammar config, beats the n-gram."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lynx_cortex.artifacts import MANIFEST, artifacts_dir
+from lynx_cortex.cli import cli
+from lynx_cortex.errors import LynxError
+from lynx_cortex.manifest import sha256_file
+from minimodel.baseline import corpus_baseline
+from minimodel.framing import BOS, encode_split, load_tokenizer
+from minimodel.framing import prompt as frame_prompt
+from minimodel.mini_gpt import named_config
+from minitrain.config import named_train_config
+from minitrain.run import val_classes
+from minitrain.sample import greedy_continue
+from minitrain.shipped import (
+    SHIPPED_FILES,
+    load_shipped_checkpoint,
+    shipped_dir,
+    shipped_summary,
+    verify_shipped,
+)
+from minitrain.trainer import evaluate
+
+NAME = "grammar"
+
+
+def test_shipped_files_are_registered_and_small() -> None:
+    directory = verify_shipped(NAME)
+    listed = json.loads((artifacts_dir() / MANIFEST).read_text())["files"]
+    for file in SHIPPED_FILES:
+        path = directory / file
+        assert listed[f"checkpoints/{NAME}/{file}"] == sha256_file(path)
+    total = sum((directory / f).stat().st_size for f in SHIPPED_FILES)
+    assert total < 5 * 1024 * 1024
+    assert not (directory / "optimizer.safetensors").exists()  # weights-only copy
+
+
+def test_shipped_checkpoint_is_the_grammar_config_and_records_how_to_reproduce_it() -> None:
+    model, ckpt = load_shipped_checkpoint(NAME)
+    assert ckpt.model_config["name"] == NAME
+    assert model.cfg == named_config(NAME, load_tokenizer().vocab_size)
+    summary = shipped_summary(NAME)
+    recipe = named_train_config(NAME)
+    assert summary["train_config"] == recipe.to_dict()
+    assert (summary["seed"], summary["data_seed"]) == (recipe.seed, recipe.data_seed)
+    assert summary["command"] == f"lynx train --config {NAME} --ship"
+
+
+def test_shipped_checkpoint_beats_the_ngram_baseline_on_val() -> None:
+    model, _ = load_shipped_checkpoint(NAME)
+    val = encode_split(load_tokenizer(), "val")
+    result = evaluate(
+        model, val, batch_size=32, context_len=model.cfg.context_len, classes=val_classes()
+    )
+    baseline = corpus_baseline().val_perplexity
+    assert result.perplexity < baseline
+    assert result.perplexity == pytest.approx(shipped_summary(NAME)["val_perplexity"], rel=1e-6)
+
+
+def test_lynx_sample_without_a_checkpoint_uses_the_shipped_one() -> None:
+    result = CliRunner().invoke(cli, ["sample", "he work", "--max-new-tokens", "8", "--json"])
+    assert result.exit_code == 0, result.output
+    model, _ = load_shipped_checkpoint(NAME)
+    tokenizer = load_tokenizer()
+    expected = greedy_continue(
+        model,
+        tokenizer.encode(frame_prompt("he work")),
+        max_new_tokens=8,
+        context_len=model.cfg.context_len,
+        stop_id=tokenizer.encode(BOS)[0],
+    )
+    assert json.loads(result.output)["ids"] == expected
+
+
+@pytest.fixture
+def copied_root(tmp_path: Path) -> Path:
+    """A private copy of the shipped checkpoint and the manifest, safe to tamper with."""
+    root = tmp_path / "artifacts"
+    shutil.copytree(shipped_dir(NAME), shipped_dir(NAME, root))
+    shutil.copyfile(artifacts_dir() / MANIFEST, root / MANIFEST)
+    return root
+
+
+def test_intact_copy_loads(copied_root: Path) -> None:
+    model, _ = load_shipped_checkpoint(NAME, root=copied_root)
+    assert model.cfg.n_layers == named_config(NAME, load_tokenizer().vocab_size).n_layers
+
+
+def test_a_tampered_weight_file_is_refused(copied_root: Path) -> None:
+    path = shipped_dir(NAME, copied_root) / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # one bit of one weight
+    path.write_bytes(bytes(data))
+    with pytest.raises(LynxError, match=r"model\.safetensors does not match its sha256"):
+        load_shipped_checkpoint(NAME, root=copied_root)
+
+
+def test_an_unregistered_file_is_refused(copied_root: Path) -> None:
+    manifest = json.loads((copied_root / MANIFEST).read_text())
+    del manifest["files"][f"checkpoints/{NAME}/state.json"]
+    (copied_root / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(LynxError, match=r"state\.json is not listed"):
+        load_shipped_checkpoint(NAME, root=copied_root)
+
+
+def test_lynx_sample_refuses_a_tampered_shipped_checkpoint(
+    copied_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = shipped_dir(NAME, copied_root) / "state.json"
+    state.write_text(state.read_text().replace('"n_layers": 3', '"n_layers": 2'))
+    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: copied_root)
+    result = CliRunner().invoke(cli, ["sample", "he work"])
+    assert result.exit_code == 2
+    assert "state.json does not match its sha256" in result.output
+
+
+def test_a_missing_shipped_checkpoint_names_the_command(tmp_path: Path) -> None:
+    with pytest.raises(LynxError, match="lynx train --config grammar --ship"):
+        load_shipped_checkpoint(NAME, root=tmp_path)
+    with pytest.raises(ValueError, match="plain folder name"):
+        shipped_dir("../grammar")
+
+
+@pytest.mark.slow
+def test_the_recorded_command_reproduces_the_shipped_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retrain from scratch with the recorded command (a few minutes): the weights come out byte-identical."""
+    summary = shipped_summary(NAME)
+    root = tmp_path / "artifacts"
+    root.mkdir()
+    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: root)
+    args = shlex.split(summary["command"])[1:] + ["--out", str(tmp_path / "run"), "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    file = f"checkpoints/{NAME}/model.safetensors"
+    assert sha256_file(root / file) == sha256_file(artifacts_dir() / file)
+    assert shipped_summary(NAME, root)["val_perplexity"] == summary["val_perplexity"]
