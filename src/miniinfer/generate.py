@@ -10,8 +10,8 @@ model and any model that keeps the contract (the NumPy MiniGPT, a torch port, a 
 
 With `cache=False` every step recomputes the whole window: O(T^2) attention work per token, the baseline phase 22
 measures. With `cache=True` and a model that has `prefill`/`decode`, the prompt is prefilled once and each new
-token costs one decode call. A model without those methods silently falls back to the uncached path (the KV
-cache lives in `minimodel.kv_cache`; until a model exposes it, `cache=True` is the uncached loop). When the
+token costs one decode call (`MiniGPT` has both, backed by `minimodel.kv_cache.KVCache`). A model without
+those methods silently falls back to the uncached path. When the
 sequence outgrows `context_len`, the window is cropped to the last `context_len` tokens; the cached path then
 re-prefills the cropped window (positions restart at 0, which is exactly what the uncached path computes).
 """

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from minigrad.functional import softmax
 from minigrad.nn import Module, Parameter
 from minigrad.tensor import Tensor
+from minimodel.kv_cache import KVCache
 from minimodel.positional import apply_rope
 
 BoolArray = npt.NDArray[np.bool_]
@@ -125,8 +126,16 @@ class MultiHeadAttention(Module):
         mask: BoolArray | None = None,
         causal: bool = False,
         rope: tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]] | None = None,
+        cache: KVCache | None = None,
+        layer: int = 0,
+        start: int = 0,
     ) -> Tensor:
-        """x (B, T, d_model) → (B, T, d_model). `mask` (True = may attend) broadcasts to (B, H, T, T)."""
+        """x (B, T, d_model) → (B, T, d_model). `mask` (True = may attend) broadcasts to (B, H, T, Tk).
+
+        With `cache`, x holds only the new positions: their keys and values are appended to `cache` at
+        `layer` and the queries attend over everything cached (Tk = cached + T). `start` is the absolute
+        position of x's first row, used for RoPE; the causal mask always follows the cache's own order.
+        """
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"MultiHeadAttention expects (B, T, {self.d_model}), got {x.shape}")
         batch, length, _ = x.shape
@@ -134,12 +143,23 @@ class MultiHeadAttention(Module):
         k = self._heads(x, self.w_k, self.b_k)  # (B, H, T, Dh)
         v = self._heads(x, self.w_v, self.b_v)  # (B, H, T, Dh)
         if rope is not None:
-            q = apply_rope(q, *rope)  # (B, H, T, Dh)
-            k = apply_rope(k, *rope)  # (B, H, T, Dh)
+            q = apply_rope(q, *rope, start=start)  # (B, H, T, Dh)
+            k = apply_rope(k, *rope, start=start)  # (B, H, T, Dh)
+        past = 0
+        if cache is not None:
+            past = cache.layer_length(layer)
+            keys, values = cache.append(layer, k.data, v.data)  # (B, H, Tk, Dh) each
+            k, v = Tensor(keys), Tensor(values)
         allowed = None if mask is None else np.asarray(mask, dtype=bool)
         if causal:
-            allowed = causal_mask(length) if allowed is None else allowed & causal_mask(length)
-        out, weights = scaled_dot_product_attention(q, k, v, allowed)  # (B, H, T, Dh), (B, H, T, T)
+            # query i sits at cache index past + i and may read keys 0 .. past + i
+            order = (
+                np.arange(past + length)[None, :] <= (past + np.arange(length))[:, None]
+            )  # (T, Tk)
+            allowed = order if allowed is None else allowed & order
+        out, weights = scaled_dot_product_attention(
+            q, k, v, allowed
+        )  # (B, H, T, Dh), (B, H, T, Tk)
         self.last_weights = weights.data
         merged = out.transpose(0, 2, 1, 3).reshape(batch, length, self.d_model)  # (B, T, D)
         return merged @ self.w_o  # (B, T, D)

@@ -16,6 +16,7 @@ from minigrad import init
 from minigrad.nn import LayerNorm, Linear, Module, RMSNorm
 from minigrad.tensor import Tensor
 from minimodel.attention import BoolArray, MultiHeadAttention
+from minimodel.kv_cache import KVCache
 
 RopeTables = tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]
 
@@ -68,11 +69,27 @@ class TransformerBlock(Module):
         self.causal = True
 
     def forward(
-        self, x: Tensor, *, mask: BoolArray | None = None, rope: RopeTables | None = None
+        self,
+        x: Tensor,
+        *,
+        mask: BoolArray | None = None,
+        rope: RopeTables | None = None,
+        cache: KVCache | None = None,
+        layer: int = 0,
+        start: int = 0,
     ) -> Tensor:
-        """x (B, T, D) → (B, T, D); `mask` (True = may attend) broadcasts to (B, H, T, T)."""
+        """x (B, T, D) → (B, T, D); `mask` (True = may attend) broadcasts to (B, H, T, Tk).
+
+        `cache`, `layer` and `start` pass through to attention (phase 22's cached inference).
+        """
         x = x + self.attn.forward(
-            self.norm1(x), mask=mask, causal=self.causal, rope=rope
+            self.norm1(x),
+            mask=mask,
+            causal=self.causal,
+            rope=rope,
+            cache=cache,
+            layer=layer,
+            start=start,
         )  # (B, T, D)
         return x + self.ffn.forward(self.norm2(x))  # (B, T, D)
 

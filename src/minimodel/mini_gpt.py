@@ -20,8 +20,9 @@ import numpy.typing as npt
 from minigrad import init
 from minigrad.functional import cross_entropy
 from minigrad.nn import Embedding, Linear, Module, ModuleList
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, no_grad
 from minimodel.block import RopeTables, TransformerBlock, make_norm
+from minimodel.kv_cache import KVCache
 from minimodel.positional import LearnedPositional, precompute_rope, sinusoidal
 
 NORMS = ("layernorm", "rmsnorm")
@@ -160,6 +161,7 @@ class MiniGPT(Module):
             if cfg.pos == "sinusoidal"
             else None
         )  # (Tmax, D)
+        self.kv_cache = KVCache(cfg.n_layers, cfg.context_len)  # inference state, never saved
 
     def _check_ids(self, ids: npt.ArrayLike, what: str) -> npt.NDArray[np.intp]:
         arr = np.asarray(ids)
@@ -176,7 +178,6 @@ class MiniGPT(Module):
     def forward(self, ids: npt.ArrayLike, *, pad_mask: npt.ArrayLike | None = None) -> Tensor:
         """ids (B, T) → logits (B, T, V). `pad_mask` (B, T) is True on real tokens; pads are never attended."""
         tokens = self._check_ids(ids, "ids")
-        batch, length = tokens.shape
         mask = None
         if pad_mask is not None:
             keys = np.asarray(pad_mask, dtype=bool)
@@ -185,19 +186,72 @@ class MiniGPT(Module):
                     f"pad_mask must have the ids' shape {tokens.shape}, got {keys.shape}"
                 )
             mask = keys[:, None, None, :]  # (B, 1, 1, T) broadcasts over heads and queries
+        return self._logits(tokens, mask=mask)
+
+    def _logits(
+        self,
+        tokens: npt.NDArray[np.intp],
+        *,
+        mask: npt.NDArray[np.bool_] | None = None,
+        cache: KVCache | None = None,
+        start: int = 0,
+    ) -> Tensor:
+        """The one forward path: tokens (B, T) at absolute positions start .. start+T-1 → logits (B, T, V)."""
+        length = tokens.shape[1]
         h = self.tok_emb(tokens)  # (B, T, D)
         if self.cfg.pos == "learned":
-            h = h + self.pos_emb(length)  # (B, T, D)
+            h = h + self.pos_emb.table[np.arange(start, start + length)]  # (B, T, D)
         elif self.sin_table is not None:
-            h = h + Tensor(self.sin_table[:length])  # (B, T, D)
-        for block in self.blocks:
-            h = block(h, mask=mask, rope=self.rope)  # (B, T, D)
+            h = h + Tensor(self.sin_table[start : start + length])  # (B, T, D)
+        for layer, block in enumerate(self.blocks):
+            h = block(
+                h, mask=mask, rope=self.rope, cache=cache, layer=layer, start=start
+            )  # (B, T, D)
         h = self.norm_f(h)  # (B, T, D)
         head: Tensor = (
             self.tok_emb.weight if self.cfg.tie_embeddings else self.lm_head.weight
         )  # (V, D)
         logits: Tensor = h @ head.T  # (B, T, V)
         return logits
+
+    @property
+    def config(self) -> MiniGPTConfig:
+        """`cfg` under the name `miniinfer.generate` expects (`model.config.context_len`)."""
+        return self.cfg
+
+    def _decode_start(self) -> int:
+        """The absolute position of the next decoded token: exactly the number of cached positions.
+
+        One method so phase 22's break can subclass it off by one and watch cached ≠ uncached.
+        """
+        return self.kv_cache.length
+
+    def prefill(self, ids: npt.ArrayLike) -> Tensor:
+        """Inference only: reset the KV cache, run ids (B, T) from position 0, keep their keys/values.
+
+        Returns logits (B, T, V), equal to `forward(ids)`.
+        """
+        tokens = self._check_ids(ids, "prefill ids")
+        self.kv_cache.reset()
+        with no_grad():
+            return self._logits(tokens, cache=self.kv_cache, start=0)
+
+    def decode(self, ids: npt.ArrayLike) -> Tensor:
+        """Inference only: run the new ids (B, Tnew), usually Tnew = 1, after the cached positions.
+
+        Returns logits (B, Tnew, V), equal to the last Tnew rows of `forward` over the whole sequence.
+        """
+        tokens = self._check_ids(ids, "decode ids")
+        cached = self.kv_cache.length
+        if cached == 0:
+            raise ValueError("MiniGPT.decode needs a filled KV cache: call prefill(prompt) first")
+        if cached + tokens.shape[1] > self.cfg.context_len:
+            raise ValueError(
+                f"MiniGPT.decode: {cached} cached + {tokens.shape[1]} new positions exceed "
+                f"context_len={self.cfg.context_len}; prefill the cropped window instead"
+            )
+        with no_grad():
+            return self._logits(tokens, cache=self.kv_cache, start=self._decode_start())
 
     def loss(
         self,

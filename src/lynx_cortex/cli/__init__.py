@@ -11,6 +11,7 @@ import click
 from lynx_cortex.cli import (
     breaks,
     corpus,
+    eval,
     lab,
     learner,
     manifest,
@@ -43,6 +44,7 @@ for command in (
     tokenizer.group,
     train.train,
     train.sample,
+    eval.eval_command,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,50 @@
+"""Phase 22's labs and break at smoke size through the real runner, judged on their numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lynx_cortex.runner import run_break, run_lab
+
+
+@pytest.fixture(autouse=True)
+def _smoke(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LYNX_LAB_MODE", "smoke")
+
+
+def test_kv_memory_matches_the_closed_form(tmp_path: Path) -> None:
+    record = run_lab("22-kv-memory", out=tmp_path / "run")
+    res = record.results
+    assert res["matches_formula"] is True
+    # tiny: 2 (K, V) x 2 layers x 4 heads x 16 d_head x 4 bytes = 1,024 bytes per position per sequence
+    assert res["bytes_per_token_per_sequence"] == 1024
+    assert res["tiny_28_positions_bytes"] == 28_672  # the phase's hand computation
+    assert round(res["gpt3_2048_positions_fp16_gb"], 1) == 9.7
+    b1, b4 = res["measured_bytes"]["B=1"], res["measured_bytes"]["B=4"]
+    assert [4 * x for x in b1] == b4  # linear in batch
+    # the preallocated buffers reserve context_len positions whatever T is
+    assert res["allocated_bytes"] == {"B=1": 1024 * 32, "B=4": 4 * 1024 * 32}
+    assert [x // t for x, t in zip(b1, res["lengths"], strict=True)] == [1024] * len(b1)  # in T
+    assert (record.out_dir / "kv_memory.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_kv_latency_cached_decode_is_cheaper_at_long_context(tmp_path: Path) -> None:
+    record = run_lab("22-kv-latency", out=tmp_path / "run")
+    res = record.results
+    assert len(res["cached_s"]) == len(res["uncached_s"]) == len(res["lengths"])
+    # both measured in this run; at T = 64 the uncached forward does ~64x the work of one decode step
+    assert res["speedup_at_longest"] > 2.0
+    assert res["speedup_at_longest"] > res["speedup"][0]
+    assert (record.out_dir / "kv_latency.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_break_22_off_by_one_position_is_detected(tmp_path: Path) -> None:
+    record = run_break(22, out=tmp_path / "run")
+    healthy, broken = record.outcome.healthy, record.outcome.broken
+    assert record.outcome.detected
+    assert healthy["identical_sequences"] == healthy["prompts"]
+    assert healthy["max_logit_gap"] < 1e-5
+    assert broken["max_logit_gap"] > 1e-3
+    assert broken["identical_sequences"] < broken["prompts"]
