@@ -1,0 +1,228 @@
+"""Phase 20-21 labs on the shipped grammar checkpoint: the evaluation report and two sampling sweeps.
+
+- `20-eval-report` runs exactly what `lynx eval` runs (`minieval.checkpoint_eval.write_eval`) on the shipped
+  weights, after their sha256 has been checked against the manifest, so the lab and the CLI cannot drift.
+- `21-temperature-sweep` and `21-diversity-vs-accuracy` ask the same model to correct a fixed set of held-out
+  val sentences, several samples each, under each strategy. A correction is the text between the prompt's
+  `<|sep|>` and the next one; it is right when it equals the row's target (`correct_form`, or the sentence itself
+  for correct rows). Diversity is the number of distinct corrections per prompt; the entropy is that of the
+  distribution each strategy actually samples from, averaged over every sampled token. Together they show the
+  trade the phase is about: more randomness buys variety and costs exact answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lynx_cortex.labkit import settings
+from lynx_cortex.paths import data_dir
+from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.registry import LabContext, lab
+from minicorpus.rows import read_jsonl
+from miniinfer.generate import generate
+from miniinfer.sampling import Temperature, TopK, TopP, entropy
+from minimodel.framing import BOS, SEP, load_tokenizer, prompt
+from minimodel.mini_gpt import MiniGPT
+
+CHECKPOINT = "grammar"
+REPORT_DIR = "report"
+TAUS = (0.2, 0.5, 0.8, 1.0, 1.5)
+KS = (1, 5, 20)
+PS = (0.5, 0.9, 0.95, 1.0)
+SIZES: dict[str, dict[str, Any]] = {
+    "smoke": {"n_prompts": 4, "samples": 4, "max_new_tokens": 10},
+    "default": {"n_prompts": 24, "samples": 8, "max_new_tokens": 16},
+    "full": {"n_prompts": 120, "samples": 16, "max_new_tokens": 24},
+}
+
+SamplingStrategy = Temperature | TopK | TopP
+
+
+class EntropyRecorder:
+    """Samples exactly as `strategy` does and adds up the entropy of the distribution it sampled from."""
+
+    def __init__(self, strategy: SamplingStrategy) -> None:
+        self.strategy = strategy
+        self.total = 0.0
+        self.tokens = 0
+
+    def __call__(self, logits: np.ndarray, rng: np.random.Generator) -> int:
+        self.total += entropy(self.strategy.probabilities(logits))  # logits: (V,)
+        self.tokens += 1
+        return int(self.strategy(logits, rng))
+
+
+@dataclass(frozen=True)
+class Probe:
+    sentence: str
+    target: str
+
+
+def probe_rows(n: int) -> list[Probe]:
+    """`n` val rows spread evenly over the file (not its first rows, which may share a verb)."""
+    rows = list(read_jsonl(data_dir() / "processed" / "val.jsonl"))
+    if not 1 <= n <= len(rows):
+        raise ValueError(f"n_prompts must be in [1, {len(rows)}] (val.jsonl rows), got {n}")
+    picks = np.linspace(0, len(rows) - 1, n).round().astype(int)
+    return [
+        Probe(
+            rows[i]["text"],
+            rows[i]["text"] if rows[i]["label"] == "correct" else rows[i]["correct_form"],
+        )
+        for i in picks
+    ]
+
+
+def correction_of(text: str) -> str | None:
+    """The correction in a continuation of `prompt(...)`: the text before the next `<|sep|>` (None if the
+    model never closed it within the token budget, which counts as wrong)."""
+    head, sep, _ = text.partition(SEP)
+    return head if sep else None
+
+
+def sweep(
+    model: MiniGPT,
+    probes: Sequence[Probe],
+    strategies: Mapping[str, SamplingStrategy],
+    *,
+    samples: int,
+    max_new_tokens: int,
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Accuracy, distinct corrections per prompt and mean sampling entropy of each strategy.
+
+    Every strategy sees the same prompts and the same per-sample seeds, so differences are the strategy's.
+    """
+    tokenizer = load_tokenizer()
+    stops = (*tokenizer.encode(SEP), *tokenizer.encode(BOS))
+    encoded = [tokenizer.encode(prompt(p.sentence)) for p in probes]
+    table: dict[str, dict[str, float]] = {}
+    for name, strategy in strategies.items():
+        recorder = EntropyRecorder(strategy)
+        correct, distinct = 0, []
+        for r, (probe, ids) in enumerate(zip(probes, encoded, strict=True)):
+            outputs = set()
+            for s in range(samples):
+                new = generate(
+                    model,
+                    ids,
+                    max_new_tokens=max_new_tokens,
+                    strategy=recorder,
+                    seed=seed + 1000 * r + s,
+                    cache=True,
+                    stop_ids=stops,
+                )
+                text = tokenizer.decode(new)
+                outputs.add(text)
+                correct += correction_of(text) == probe.target
+            distinct.append(len(outputs))
+        table[name] = {
+            "accuracy": correct / (len(probes) * samples),
+            "distinct_per_prompt": float(np.mean(distinct)),
+            "mean_entropy": recorder.total / max(recorder.tokens, 1),
+        }
+    return table
+
+
+def _shipped_model() -> MiniGPT:
+    from minitrain.shipped import load_shipped_checkpoint
+
+    model, _ = load_shipped_checkpoint(CHECKPOINT)
+    return model
+
+
+def _run_sweep(
+    ctx: LabContext, strategies: Mapping[str, SamplingStrategy]
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    cfg = settings(ctx, SIZES)
+    table = sweep(
+        _shipped_model(),
+        probe_rows(int(cfg["n_prompts"])),
+        strategies,
+        samples=int(cfg["samples"]),
+        max_new_tokens=int(cfg["max_new_tokens"]),
+        seed=ctx.seed,
+    )
+    return cfg, table
+
+
+@lab("20-eval-report", title="The evaluation report of the shipped grammar checkpoint")
+def eval_report(ctx: LabContext) -> Mapping[str, Any]:
+    """`lynx eval` on the hash-verified shipped weights; the headline numbers come back as the lab's results."""
+    from minieval.checkpoint_eval import write_eval
+    from minitrain.shipped import verify_shipped
+
+    settings(ctx, {"default": {"checkpoint": CHECKPOINT}})
+    folder = verify_shipped(str(ctx.config["checkpoint"]))
+    # A subfolder: the runner writes the lab's own results.json at the top of the run folder.
+    report = ctx.path(REPORT_DIR)
+    paths = write_eval(folder, report)
+    data = json.loads((report / "results.json").read_text(encoding="utf-8"))
+    acc = data["accuracy"]
+    return {
+        "checkpoint": str(ctx.config["checkpoint"]),
+        "checkpoint_sha256": data["meta"]["checkpoint_sha256"],
+        "core_accuracy": acc["accuracy"],
+        "core_n": acc["n"],
+        "core_wilson": acc["wilson"],
+        "perplexity": {split: v["ppl"] for split, v in data["perplexity"].items()},
+        "files": sorted(f"{REPORT_DIR}/{p.name}" for p in paths),
+    }
+
+
+@lab("21-temperature-sweep", title="Temperature sweep on the shipped checkpoint's corrections")
+def temperature_sweep(ctx: LabContext) -> Mapping[str, Any]:
+    """How accuracy, variety and entropy move together as tau heats the same model's distribution."""
+    strategies = {f"tau={t}": Temperature(t) for t in TAUS}
+    cfg, table = _run_sweep(ctx, strategies)
+    fig, axes = figure(1, 3, width=12.0, height=3.8)
+    for ax, key, label in zip(
+        axes,
+        ("accuracy", "distinct_per_prompt", "mean_entropy"),
+        (
+            "exact corrections (share)",
+            f"distinct outputs per prompt (of {cfg['samples']})",
+            "mean sampling entropy (nats/token)",
+        ),
+        strict=True,
+    ):
+        ax.plot(TAUS, [table[name][key] for name in strategies], marker="o")
+        ax.set(xlabel="temperature tau", ylabel=label)
+    save_png(
+        fig,
+        ctx.path("temperature_sweep.png"),
+        title=f"Temperature on the shipped '{CHECKPOINT}' model ({cfg['n_prompts']} val prompts)",
+    )
+    return {"taus": list(TAUS), "table": table}
+
+
+@lab("21-diversity-vs-accuracy", title="Top-k and top-p: diversity against exact corrections")
+def diversity_vs_accuracy(ctx: LabContext) -> Mapping[str, Any]:
+    """Truncation instead of heat: where each k and p lands on the diversity-accuracy plane."""
+    strategies: dict[str, SamplingStrategy] = {f"top-k={k}": TopK(k) for k in KS}
+    strategies.update({f"top-p={p}": TopP(p) for p in PS})
+    cfg, table = _run_sweep(ctx, strategies)
+    fig, ax = figure(width=7.5, height=5.0)
+    for family, marker in (("top-k", "o"), ("top-p", "s")):
+        names = [n for n in strategies if n.startswith(family)]
+        xs = [table[n]["distinct_per_prompt"] for n in names]
+        ys = [table[n]["accuracy"] for n in names]
+        ax.scatter(xs, ys, marker=marker, s=60, label=family)
+        for name, x, y in zip(names, xs, ys, strict=True):
+            ax.annotate(name.split("=")[1], (x, y), textcoords="offset points", xytext=(6, 4))
+    ax.set(
+        xlabel=f"distinct outputs per prompt (of {cfg['samples']})",
+        ylabel="exact corrections (share)",
+        ylim=(-0.05, 1.05),
+    )
+    ax.legend(title="strategy (label = k or p)")
+    save_png(fig, ctx.path("diversity_vs_accuracy.png"), title="Diversity bought, accuracy paid")
+    return {"ks": list(KS), "ps": list(PS), "table": table}
+
+
+__all__ = ["REPORT_DIR", "EntropyRecorder", "Probe", "correction_of", "probe_rows", "sweep"]
