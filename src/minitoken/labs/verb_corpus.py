@@ -14,29 +14,6 @@ from minitoken.bpe import BPETokenizer
 from minitoken.labs.measures import tokens_per_word, usage
 from minitoken.labs.textsource import corpus_lines, verb_lemmas
 
-VERBS = [
-    "work",
-    "play",
-    "walk",
-    "talk",
-    "listen",
-    "watch",
-    "study",
-    "finish",
-    "start",
-    "look",
-    "want",
-    "like",
-    "be",
-    "have",
-    "do",
-    "go",
-    "come",
-    "see",
-    "eat",
-    "write",
-]
-
 
 @lab("11-bpe-verb-corpus", title="BPE on the verb corpus: 384 / 512 / 1024 tokens, EN vs ES")
 def bpe_verb_corpus(ctx: LabContext) -> Mapping[str, Any]:
