@@ -22,7 +22,9 @@ from safetensors import SafetensorError
 
 from lynx_cortex.atomic import write_text_atomic
 from lynx_cortex.paths import data_dir
+from minicorpus.rows import read_jsonl
 from minieval.compare import render_compare
+from minieval.generation import pass_at_k_sub_eval
 from minieval.harness import evaluate
 from minieval.leak import LeakError, assert_no_leak
 from minieval.probes import ProbeError, load_probes
@@ -106,7 +108,10 @@ def evaluate_checkpoint(
         "step": loaded.step,
         "model": loaded.model.cfg.to_dict(),
     }
-    return evaluate(loaded.model, tokenizer, core, adversarial, perplexity_sets=sets, meta=meta)
+    results = evaluate(loaded.model, tokenizer, core, adversarial, perplexity_sets=sets, meta=meta)
+    val_rows = read_jsonl(root / "processed" / "val.jsonl")
+    results["pass_at_k"] = pass_at_k_sub_eval(loaded.model, tokenizer, val_rows)
+    return results
 
 
 def read_results(path: Path) -> dict[str, Any]:

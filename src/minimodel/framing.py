@@ -46,6 +46,13 @@ def prompt(sentence: str) -> str:
     return f"{BOS}{sentence}{SEP}"
 
 
+def correction_of(continuation: str) -> str | None:
+    """The correction in a continuation of `prompt(...)`: the text before the next `<|sep|>` (None if the
+    model never closed it within its token budget, which graders count as wrong)."""
+    head, sep, _ = continuation.partition(SEP)
+    return head if sep else None
+
+
 def encode_split(
     tokenizer: BPETokenizer, name: str, *, data: Path | None = None
 ) -> list[list[int]]:
@@ -61,4 +68,13 @@ def load_tokenizer(root: Path | None = None) -> BPETokenizer:
     return load_shipped(root / "artifacts" if root is not None else None)
 
 
-__all__ = ["BOS", "SEP", "SPLITS", "encode_split", "frame_row", "load_tokenizer", "prompt"]
+__all__ = [
+    "BOS",
+    "SEP",
+    "SPLITS",
+    "correction_of",
+    "encode_split",
+    "frame_row",
+    "load_tokenizer",
+    "prompt",
+]

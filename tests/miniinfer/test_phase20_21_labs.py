@@ -16,10 +16,10 @@ from miniinfer.labs.phase20_21_labs import (
     REPORT_DIR,
     TAUS,
     EntropyRecorder,
-    correction_of,
     probe_rows,
 )
 from miniinfer.sampling import Temperature
+from minimodel.framing import correction_of
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from lynx_cortex.registry import LabContext, lab
 from minicorpus.rows import read_jsonl
 from miniinfer.generate import generate
 from miniinfer.sampling import Temperature, TopK, TopP, entropy
-from minimodel.framing import BOS, SEP, load_tokenizer, prompt
+from minimodel.framing import BOS, SEP, correction_of, load_tokenizer, prompt
 from minimodel.mini_gpt import MiniGPT
 
 CHECKPOINT = "grammar"
@@ -76,13 +76,6 @@ def probe_rows(n: int) -> list[Probe]:
         )
         for i in picks
     ]
-
-
-def correction_of(text: str) -> str | None:
-    """The correction in a continuation of `prompt(...)`: the text before the next `<|sep|>` (None if the
-    model never closed it within the token budget, which counts as wrong)."""
-    head, sep, _ = text.partition(SEP)
-    return head if sep else None
 
 
 def sweep(
@@ -225,4 +218,4 @@ def diversity_vs_accuracy(ctx: LabContext) -> Mapping[str, Any]:
     return {"ks": list(KS), "ps": list(PS), "table": table}
 
 
-__all__ = ["REPORT_DIR", "EntropyRecorder", "Probe", "correction_of", "probe_rows", "sweep"]
+__all__ = ["REPORT_DIR", "EntropyRecorder", "Probe", "probe_rows", "sweep"]
