@@ -6,12 +6,17 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
@@ -240,3 +245,55 @@ def answer_fields(questions: list[Any], wrong: frozenset[str] = frozenset()) -> 
 @pytest.fixture
 def answers_for() -> AnswerFields:
     return answer_fields
+
+
+# ---------------------------------------------------------------------------------- a live server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _live_portal(
+    settings: PortalSettings, db_path: Path, *, clock: Callable[[], datetime] | None = None
+) -> Iterator[tuple[str, Portal]]:
+    """(base URL, portal) served until the block ends, with an SQLite database of its own."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = settings.with_(base_url=base)
+    portal = Portal.build(settings, engine=make_engine(f"sqlite:///{db_path}"))
+    if clock is not None:
+        portal.clock = clock
+    migrate(portal.engine)
+    config = uvicorn.Config(
+        create_app(settings, portal=portal), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("the portal did not start")
+    try:
+        yield base, portal
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        portal.engine.dispose()
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """A function returning a free loopback port."""
+    return _free_port
+
+
+@pytest.fixture
+def live_portal() -> Callable[..., Any]:
+    """`live_portal(settings, db_path, clock=None)`: a context manager serving the portal on loopback."""
+    return _live_portal

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
-from miniportal.app import create_app
-from miniportal.db import make_engine
-from miniportal.migrate import migrate
 from miniportal.operations import invite
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
@@ -25,34 +19,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a browser-typed passphrase"  # noqa: S105  # throwaway test account
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def server(settings: PortalSettings, tmp_path: Path) -> Iterator[tuple[str, Portal]]:
+def server(
+    settings: PortalSettings, tmp_path: Path, live_portal: Callable[..., Any]
+) -> Iterator[tuple[str, Portal]]:
     """The portal on a real socket (uvicorn in a thread), with an SQLite database of its own."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = settings.with_(base_url=base)
-    portal = Portal.build(settings, engine=make_engine(f"sqlite:///{tmp_path / 'browser.db'}"))
-    migrate(portal.engine)
-    config = uvicorn.Config(
-        create_app(settings, portal=portal), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uv_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv_server.started, "the portal did not start"
-    yield base, portal
-    uv_server.should_exit = True
-    thread.join(timeout=10)
-    portal.engine.dispose()
+    with live_portal(settings, tmp_path / "browser.db") as served:
+        yield served
 
 
 def test_invite_to_note_walk(server: tuple[str, Portal], tmp_path: Path) -> None:

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from lynx_cortex.quiz import load_quizzes
 from miniportal import accounts
-from miniportal.app import create_app
-from miniportal.db import make_engine, review_cards, review_log
-from miniportal.migrate import migrate
+from miniportal.db import review_cards, review_log
 from miniportal.questions import from_quiz_item
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
@@ -30,34 +24,12 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a browser-typed passphrase"  # noqa: S105  # throwaway test account
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def server(settings: PortalSettings, tmp_path: Path, clock: Any) -> Iterator[tuple[str, Portal]]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = settings.with_(base_url=base)
-    portal = Portal.build(settings, engine=make_engine(f"sqlite:///{tmp_path / 'gate.db'}"))
-    portal.clock = clock
-    migrate(portal.engine)
-    config = uvicorn.Config(
-        create_app(settings, portal=portal), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uv_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv_server.started, "the portal did not start"
-    yield base, portal
-    uv_server.should_exit = True
-    thread.join(timeout=10)
-    portal.engine.dispose()
+def server(
+    settings: PortalSettings, tmp_path: Path, clock: Any, live_portal: Callable[..., Any]
+) -> Iterator[tuple[str, Portal]]:
+    with live_portal(settings, tmp_path / "gate.db", clock=clock) as served:
+        yield served
 
 
 def test_exit_gate_fail_a_quiz_item_then_review_it_the_next_day(

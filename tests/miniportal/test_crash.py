@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,12 +28,6 @@ from miniportal.settings import PortalSettings
 PASSWORD = "a crash-test passphrase"  # noqa: S105  # throwaway test account
 WRITERS = 4
 CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]{64})"')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -90,7 +84,7 @@ def _writer(base: str, username: str, acked: list[str], stop: threading.Event) -
 
 
 def test_sigkill_during_concurrent_writes_loses_no_acknowledged_write(
-    settings: PortalSettings, tmp_path: Path
+    settings: PortalSettings, tmp_path: Path, free_port: Callable[[], int]
 ) -> None:
     db = tmp_path / "var" / "portal.db"
     url = f"sqlite:///{db}"
@@ -104,7 +98,7 @@ def test_sigkill_during_concurrent_writes_loses_no_acknowledged_write(
                 portal, conn, user.id, accounts.seal_password(portal, user.id, PASSWORD)
             )
     portal.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LYNX_ROOT": str(tmp_path),
