@@ -29,10 +29,11 @@ def token_nll(logits: npt.NDArray[Any], targets: npt.NDArray[Any], mask: npt.NDA
         raise ValueError(
             f"token_nll: logits {x.shape}, targets {targets.shape} and mask {mask.shape} disagree"
         )
-    top = x.max(axis=-1, keepdims=True)  # (B, T, 1)
-    lse = np.log(np.exp(x - top).sum(axis=-1)) + top[..., 0]  # (B, T)
-    picked = np.take_along_axis(x, targets[..., None].astype(np.intp), axis=-1)[..., 0]  # (B, T)
-    return np.where(mask, lse - picked, 0.0)
+    z = x - x.max(axis=-1, keepdims=True)  # (B, T, V) shifted, <= 0
+    log_norm = np.log(np.exp(z).sum(axis=-1))  # (B, T)
+    # from the shifted values: (max + log_norm) - x[target] would cancel two large numbers
+    picked = np.take_along_axis(z, targets[..., None].astype(np.intp), axis=-1)[..., 0]  # (B, T)
+    return np.where(mask, log_norm - picked, 0.0)
 
 
 def spectral_norm(matrix: npt.NDArray[Any], *, iters: int = 30, seed: int = 0) -> float:

@@ -98,6 +98,47 @@ def test_float32_stays_float32() -> None:
     assert softmax(logits).dtype == np.float32 and log_softmax(logits).dtype == np.float32
 
 
+def _exact_log_softmax(x32: np.ndarray) -> np.ndarray:
+    """The float32 inputs' log-softmax in float64: exact to ~1e-16, far below float32's resolution."""
+    x = x32.astype(np.float64)
+    z = x - x.max(axis=-1, keepdims=True)
+    exact: np.ndarray = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return exact
+
+
+def _large_float32_logits() -> np.ndarray:
+    return (1000.0 + np.random.default_rng(11).standard_normal((64, 512))).astype(np.float32)
+
+
+def test_float32_log_softmax_at_large_logits_is_exact_to_float32() -> None:
+    """Near 1000 in float32, computing x - (max + log_norm) cancels two ~1000s and errs by ~3e-5.
+
+    From the shifted values the only rounding is in log_norm (~ln 512 ≈ 6.2) and the final subtraction, so
+    the error stays within two float32 ulps of the largest |log p| (~1.9e-6 here).
+    """
+    x = _large_float32_logits()  # (64, 512)
+    exact = _exact_log_softmax(x)
+    bound = 2 * float(np.spacing(np.float32(np.abs(exact).max())))
+    targets = np.random.default_rng(12).integers(0, 512, size=64)
+    ours = log_softmax(Tensor(x)).data
+    ce = cross_entropy(Tensor(x), targets, reduction="none").data
+    lse = logsumexp(Tensor(x)).data
+    assert ours.dtype == ce.dtype == np.float32
+    assert np.abs(ours - exact).max() < bound
+    assert np.abs(ce + exact[np.arange(64), targets]).max() < bound
+    exact_lse = x.astype(np.float64)[:, 0] - exact[:, 0]
+    assert np.abs(lse - exact_lse).max() <= float(np.spacing(np.float32(1000.0)))  # one ulp at 1000
+
+
+def test_float32_log_softmax_at_large_logits_is_as_exact_as_torch() -> None:
+    torch = _torch()
+    x = _large_float32_logits()
+    exact = _exact_log_softmax(x)
+    theirs = np.abs(torch.log_softmax(torch.from_numpy(x), dim=-1).numpy() - exact).max()
+    ours = np.abs(log_softmax(Tensor(x)).data - exact).max()
+    assert ours <= 1.5 * theirs, (ours, theirs)  # the max-add-back version was 40x worse than torch
+
+
 @pytest.mark.parametrize(
     ("targets", "kwargs", "error", "match"),
     [

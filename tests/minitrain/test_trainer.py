@@ -93,6 +93,18 @@ def test_token_nll_matches_scipy() -> None:
     )
 
 
+def test_token_nll_at_huge_logits_keeps_float64_precision() -> None:
+    """Logits near 7e7: from the shifted values the NLL keeps ~1e-15; (max + lse) - x lost up to ~1e-8."""
+    rng = np.random.default_rng(0)
+    # (B, T, V) on a 2**-20 grid, so adding 2**26 below is exact and both calls see the same logits
+    small = np.round(rng.normal(size=(2, 3, 5)) * 2.0**20) / 2.0**20
+    targets = rng.integers(0, 5, size=(2, 3))
+    mask = np.ones((2, 3), dtype=bool)
+    reference = token_nll(small, targets, mask)  # small logits: no cancellation to lose digits in
+    huge = token_nll(small + 2.0**26, targets, mask)
+    np.testing.assert_allclose(huge, reference, rtol=0, atol=1e-13)
+
+
 def test_spectral_norm_matches_svd() -> None:
     w = np.random.default_rng(1).normal(size=(12, 7))
     assert spectral_norm(w, iters=200) == pytest.approx(
