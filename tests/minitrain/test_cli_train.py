@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,10 @@ def test_run_folder_has_every_artifact(run_dir: Path) -> None:
 def test_summary_reports_both_perplexities_on_the_same_split(run_dir: Path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["ngram_val_perplexity"] == pytest.approx(corpus_baseline().val_perplexity)
-    assert summary["beats_baseline"] == (
-        summary["val_perplexity"] < summary["ngram_val_perplexity"]
-    )
+    # The seeded 12-step run; re-runs repeat it, and rel=1e-6 leaves room for other BLAS builds only.
+    assert summary["val_perplexity"] == pytest.approx(440.02790, rel=1e-6)
+    assert summary["val_loss"] == pytest.approx(math.log(440.02790), rel=1e-6)
+    assert summary["beats_baseline"] is False  # 440 against the n-gram's 38.11 after 12 steps
     assert summary["steps"] == 12
     evals = [r for r in read_metrics(run_dir / "metrics.jsonl") if r["kind"] == "eval"]
     assert min(r["val_loss"] for r in evals) == pytest.approx(summary["val_loss"], rel=1e-6)
