@@ -13,11 +13,12 @@ setup:
     uv sync
     uv run pre-commit install
 
-# ruff, formatting check, mypy --strict, the pickle guard
+# ruff, formatting check, mypy --strict, the import contracts (one-way layers), the pickle guard
 lint:
     uv run ruff check .
     uv run ruff format --check .
     uv run mypy src
+    uv run lint-imports --no-logo
     git ls-files '*.py' | xargs python3 scripts/forbid_pickle.py
 
 # format and auto-fix

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
+from lynx_cortex import jsonl
 from lynx_cortex.atomic import write_text_atomic
 from lynx_cortex.errors import LynxError
 
@@ -71,25 +72,11 @@ def write_jsonl(path: Path, rows: Iterable[Row]) -> Path:
 
 
 def read_jsonl(path: Path) -> list[Row]:
-    """Rows of a JSONL file; a bad line is a LynxError naming the file and line number."""
+    """Rows of a corpus JSONL file: the core reader (`lynx_cortex.jsonl`), strict about blank lines because the
+    corpus is written byte-exactly, plus what to run when the file is missing."""
     if not path.is_file():
         raise LynxError(f"corpus file not found: {path} (run `lynx corpus build` first?)")
-    rows: list[Row] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise LynxError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            raise LynxError(f"{path}:{number}: empty line (one JSON object per line expected)")
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LynxError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise LynxError(f"{path}:{number}: expected a JSON object, found {type(row).__name__}")
-        rows.append(row)
-    return rows
+    return jsonl.read_jsonl(path, blank_lines="error")
 
 
 def row_label(row: Row, index: int) -> str:

@@ -1,6 +1,6 @@
 """Phase 20: evaluate one trained checkpoint end to end — what `lynx eval CHECKPOINT` runs.
 
-Load the weights (through `minitrain`'s own reader, so the checkpoint format has one owner), refuse a probe set
+Load the weights (through `minimodel.weights`, the one reader of the checkpoint format), refuse a probe set
 that leaks into train/val, score every probe, measure perplexity on the held-out val and test splits, and write
 the report folder. Every failure a user can cause (no checkpoint, a corrupt one, a leak) surfaces as
 `EvalInputError` with one line naming the culprit; the CLI turns it into a `LynxError`.
@@ -29,8 +29,9 @@ from minieval.harness import evaluate
 from minieval.leak import LeakError, assert_no_leak
 from minieval.probes import ProbeError, load_probes
 from minieval.report import write_report_dir
-from minimodel.framing import encode_split, load_tokenizer
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.mini_gpt import MiniGPT
+from minimodel.weights import MODEL_FILE, load_model
 
 PERPLEXITY_SPLITS = ("val", "test")
 RESULTS = "results.json"
@@ -50,17 +51,11 @@ class LoadedCheckpoint:
 
 def load_checkpoint(path: Path) -> LoadedCheckpoint:
     """A run folder, or its `best/`/`checkpoint/`, or a shipped weights-only folder, as a ready model."""
-    from minitrain.checkpoint import MODEL_FILE
-    from minitrain.run import BEST, CHECKPOINT, load_trained
-
     path = Path(path)
     if not path.exists():
         raise EvalInputError(f"checkpoint {path} does not exist")
-    folder = path
-    if (path / CHECKPOINT).is_dir():
-        folder = path / BEST if (path / BEST).is_dir() else path / CHECKPOINT
     try:
-        model, ckpt = load_trained(path)
+        loaded = load_model(path)
     except (
         FileNotFoundError,
         ValueError,
@@ -71,10 +66,12 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
     ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EvalInputError(f"cannot load checkpoint {path}: {reason}") from exc
-    digest = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
-    trainer = ckpt.state.get("trainer")
+    digest = hashlib.sha256((loaded.folder / MODEL_FILE).read_bytes()).hexdigest()
+    trainer = loaded.state.get("trainer")
     step = trainer.get("step") if isinstance(trainer, dict) else None
-    return LoadedCheckpoint(model, folder, digest, step if isinstance(step, int) else None)
+    return LoadedCheckpoint(
+        loaded.model, loaded.folder, digest, step if isinstance(step, int) else None
+    )
 
 
 def _leak_line(exc: LeakError) -> str:

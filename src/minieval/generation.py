@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from minicorpus.framing import correction_of
 from minieval.metrics import pass_at_k_table
-from miniinfer.generate import generate
+from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import TopP
-from minimodel.framing import BOS, SEP, correction_of, prompt
 from minimodel.mini_gpt import MiniGPT
 from minitoken.bpe import BPETokenizer
 
@@ -40,21 +40,18 @@ def pass_at_k_sub_eval(
     seed: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """pass@k per prompt cell (see the module docstring)."""
-    stops = (*tokenizer.encode(SEP), *tokenizer.encode(BOS))
-    outcomes: dict[str, list[bool]] = {}
-    for r, (cell, sentence, target) in enumerate(tense_prompts(rows)):
-        ids = tokenizer.encode(prompt(sentence))
-        graded = []
-        for s in range(samples):
-            new = generate(
-                model,
-                ids,
-                max_new_tokens=max_new_tokens,
-                strategy=TopP(0.95),
-                seed=seed + 1000 * r + s,
-                cache=True,
-                stop_ids=stops,
-            )
-            graded.append(correction_of(tokenizer.decode(new)) == target)
-        outcomes[cell] = graded
+    cells = tense_prompts(rows)
+    texts = sample_continuations(
+        model,
+        tokenizer,
+        [sentence for _, sentence, _ in cells],
+        strategy=TopP(0.95),
+        samples=samples,
+        max_new_tokens=max_new_tokens,
+        seed=seed,
+    )
+    outcomes = {
+        cell: [correction_of(text) == target for text in outputs]
+        for (cell, _, target), outputs in zip(cells, texts, strict=True)
+    }
     return pass_at_k_table(outcomes, ks)

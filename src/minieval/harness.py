@@ -34,7 +34,8 @@ from minieval.metrics import (
     wilson_interval,
 )
 from minieval.probes import ADVERSARIAL_CATEGORIES, LABELS, Probe
-from minieval.scoring import CandidateScores, Encoder, LanguageModel, score_probe, sequence_nll
+from minieval.scoring import CandidateScores, Encoder, score_probe, sequence_nll
+from miniinfer.generate import LanguageModel
 
 SLICES = ("language", "regularity", "tense", "person")
 N_BINS = 10

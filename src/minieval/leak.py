@@ -12,12 +12,12 @@ the probes.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lynx_cortex.jsonl import iter_jsonl
 from minieval.probes import Probe
 
 SPLITS_CHECKED = ("train", "val")
@@ -49,10 +49,7 @@ def split_hashes(processed_dir: Path, splits: Sequence[str] = SPLITS_CHECKED) ->
             raise LeakError(
                 f"cannot run the leak check: {path} does not exist (build the corpus first)"
             )
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for n, row in iter_jsonl(path):
             for key in _TEXT_FIELDS:
                 value = row.get(key)
                 if isinstance(value, str) and value:

@@ -14,42 +14,25 @@ category key in `reason_code`; categories are fixed here, never invented at aggr
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REGULAR_VERBS = frozenset(
-    {
-        "work",
-        "play",
-        "walk",
-        "talk",
-        "listen",
-        "watch",
-        "study",
-        "finish",
-        "start",
-        "look",
-        "want",
-        "like",
-    }
+from lynx_cortex.jsonl import JsonlError, iter_jsonl
+from minicorpus.verb_table import (
+    PERSON_INVARIANT_TENSES,
+    PERSONS,
+    TENSE_ALIASES,
+    TENSES,
+    VERB_TABLE,
+    VERBS,
 )
-IRREGULAR_VERBS = frozenset({"be", "have", "do", "go", "come", "see", "eat", "write"})
-TARGET_VERBS = REGULAR_VERBS | IRREGULAR_VERBS
-TENSES = (
-    "infinitive",
-    "present_simple",
-    "past_simple",
-    "past_participle",
-    "future_will",
-    "future_going_to",
-)
-TENSE_ALIASES = {"future": "future_will"}
-PERSON_INVARIANT = frozenset({"infinitive", "past_participle"})
-PERSONS = ("1sg", "2sg", "3sg")
+
+# The verbs, tenses and persons are the truth table's (`minicorpus.verb_table`), never a copy of them.
+TARGET_VERBS = frozenset(VERBS)
+IRREGULAR_VERBS = frozenset(v for v in VERBS if VERB_TABLE[v].english_regularity == "irregular")
 LANGUAGES = ("en", "es")
 LABELS = ("correct", "incorrect", "ambiguous")
 CATEGORIES = ("core", "adversarial")
@@ -173,7 +156,7 @@ def _semantic_errors(p: Probe) -> list[str]:
     check(p.category in CATEGORIES, f"category {p.category!r} not in {CATEGORIES}")
     check(p.source in ("hand", "generated"), f"source {p.source!r} must be hand or generated")
     plural = p.category == "adversarial" and p.reason_code == "plural_or_oos"
-    if p.tense == "infinitive" or (p.tense not in PERSON_INVARIANT and plural):
+    if p.tense == "infinitive" or (p.tense not in PERSON_INVARIANT_TENSES and plural):
         check(p.person is None, f"person must be null for {p.tense} probes, got {p.person!r}")
     elif p.tense != "past_participle" or p.person is not None:
         check(p.person in PERSONS, f"person {p.person!r} not in {PERSONS}")
@@ -229,18 +212,10 @@ def load_probes(path: Path) -> list[Probe]:
     """Every probe of a JSONL file, validated one by one; fails on the first bad line, naming it."""
     if not path.is_file():
         raise ProbeError(f"probe file {path} does not exist")
-    probes: list[Probe] = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ProbeError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict):
-            raise ProbeError(f"{path}:{n}: a probe must be a JSON object")
-        probes.append(parse_probe(raw, f"{path}:{n}"))
-    return probes
+    try:
+        return [parse_probe(raw, f"{path}:{n}") for n, raw in iter_jsonl(path)]
+    except JsonlError as exc:
+        raise ProbeError(str(exc)) from exc
 
 
 def coverage_errors(probes: Iterable[Probe]) -> list[str]:
@@ -294,10 +269,7 @@ __all__ = [
     "IRREGULAR_VERBS",
     "LABELS",
     "LANGUAGES",
-    "PERSONS",
-    "REGULAR_VERBS",
     "TARGET_VERBS",
-    "TENSES",
     "Probe",
     "ProbeError",
     "coverage_errors",

@@ -1,7 +1,7 @@
 """Phase 20: the language model as a multiple-choice classifier.
 
 The tutor model is trained on `<|endoftext|>{sentence}<|sep|>{corrected sentence}<|sep|>{spanish}...`
-(`minimodel.framing`). So a probe asks it the tutor's own question: read the shown sentence, then — at the
+(`minicorpus.framing`). So a probe asks it the tutor's own question: read the shown sentence, then — at the
 position where the corrected sentence reaches the blank — which candidate form would you write? The context is
 `framing.prompt(shown) + text before the blank`, and each candidate is scored by the mean log-probability of its
 own tokens (length-normalised, so "will go" is not punished for being two words against "went").
@@ -18,28 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from minicorpus import framing
 from minieval.probes import Probe
 from minigrad.numerics import log_softmax, softmax
 from minigrad.tensor import no_grad
-from minimodel import framing
-
-
-class HasContextLen(Protocol):
-    @property
-    def context_len(self) -> int: ...
-
-
-class LanguageModel(Protocol):
-    """`model(ids (1, T) int64) -> logits (1, T, V)` (Tensor or ndarray) with `config.context_len`."""
-
-    @property
-    def config(self) -> HasContextLen: ...
-
-    def __call__(self, ids: np.ndarray) -> Any: ...
+from miniinfer.generate import LanguageModel
 
 
 class Encoder(Protocol):
@@ -154,7 +141,6 @@ def sequence_nll(model: LanguageModel, ids: Sequence[int]) -> tuple[float, int]:
 __all__ = [
     "CandidateScores",
     "Encoder",
-    "LanguageModel",
     "continuation_logprob",
     "score_probe",
     "sequence_nll",

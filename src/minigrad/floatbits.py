@@ -1,8 +1,10 @@
-"""IEEE-754 float32 and bfloat16 taken apart bit by bit, with nothing but `struct` and shifts.
+"""IEEE-754 float32 and bfloat16 taken apart bit by bit, with `struct` and shifts; then the same on arrays.
 
 Decoding by hand is how phase 02 makes rounding concrete: 1/600, the uniform probability over the §A13
 vocabulary, is stored as 0x3ADA740E (sign 0, biased exponent 117, mantissa 5927950), which is not exactly
-1/600. NumPy is deliberately not used here so the layout is visible in the code.
+1/600. The scalar functions use no NumPy, so the layout is visible in the code. `round_bf16` and
+`round_fp16` do the same rounding to whole float32 arrays (phase 18's mixed-precision preview rounds every
+weight and activation of a model with them); tests hold them to the scalar functions and to torch's casts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import math
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 FP32_BIAS = 127
 FP32_MANTISSA_BITS = 23
@@ -129,6 +135,37 @@ def bf16_round_trip(x: float) -> float:
     return from_bf16_bits(to_bf16_bits(x))
 
 
+def round_bf16(x: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """float32 → nearest-even bfloat16 → float32, elementwise: `bf16_round_trip` on a whole array.
+
+    The shifts of `to_bf16_bits` on a uint32 view: add one unit of the kept half when the dropped half is
+    above 0x8000, or exactly 0x8000 with an odd kept half (a carry into the exponent is the correct rounding,
+    up to infinity); NaN stays a quiet NaN.
+    """
+    a = np.ascontiguousarray(x, dtype=np.float32)
+    bits = a.view(np.uint32)
+    upper = bits >> np.uint32(16)
+    lower = bits & np.uint32(0xFFFF)
+    half = np.uint32(0x8000)
+    up = (lower > half) | ((lower == half) & ((upper & np.uint32(1)) == 1))
+    upper = upper + up.astype(np.uint32)
+    upper = np.where(np.isnan(a), (bits >> np.uint32(16)) | np.uint32(0x0040), upper)
+    return np.asarray((upper << np.uint32(16)).astype(np.uint32).view(np.float32))
+
+
+def round_fp16(x: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """float32 → nearest-even float16 → float32, elementwise; past 65504 (half-way to 65536 included) → ±inf.
+
+    NumPy's cast is IEEE's round-to-nearest-even, as fp16 hardware does; the overflow to infinity is the
+    point of the phase-18 preview, so the warning NumPy would print for it is silenced.
+    """
+    with np.errstate(over="ignore"):
+        out: npt.NDArray[Any] = (
+            np.asarray(x, dtype=np.float32).astype(np.float16).astype(np.float32)
+        )
+    return out
+
+
 __all__ = [
     "FP32_BIAS",
     "Float32Parts",
@@ -137,5 +174,7 @@ __all__ = [
     "encode_float32",
     "float32_bits",
     "from_bf16_bits",
+    "round_bf16",
+    "round_fp16",
     "to_bf16_bits",
 ]

@@ -1,7 +1,7 @@
 """The n-gram perplexity baseline every neural model of the course has to beat.
 
 `ngram_baseline(train, val)` fits add-α n-gram models for every (n, α) of a small grid on the training
-sequences and keeps the pair with the lowest validation perplexity. On the framed corpus (`minimodel.framing`)
+sequences and keeps the pair with the lowest validation perplexity. On the framed corpus (`minicorpus.framing`)
 it takes about a second, so training code calls it inline instead of trusting a number copied from an old run:
 `corpus_baseline()` encodes the shipped splits with the shipped tokenizer and returns the same result the lab
 `14-ngram-baseline` records. `write_baseline`/`read_baseline` store a result as JSON when a file is wanted (the
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic
-from minimodel.framing import encode_split, load_tokenizer
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.ngram import NGramLM
 
 ORDERS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
@@ -88,7 +88,7 @@ def ngram_baseline(
 
 
 def corpus_baseline(root: Path | None = None) -> BaselineResult:
-    """The baseline of the shipped corpus and tokenizer (framed as in `minimodel.framing`)."""
+    """The baseline of the shipped corpus and tokenizer (framed as in `minicorpus.framing`)."""
     tokenizer = load_tokenizer(root)
     data = None if root is None else root / "data"
     train = encode_split(tokenizer, "train", data=data)

@@ -6,12 +6,12 @@ the English side (`text`) and/or the Spanish side (`spanish`), NFC-normalized as
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.jsonl import iter_jsonl
 
 LANGUAGE_FIELDS = {"en": "text", "es": "spanish"}
 
@@ -34,15 +34,12 @@ def load_corpus_text(
         raise LynxError(f"languages must be drawn from en, es; got {list(languages)}")
     path = corpus_file(corpus, split)
     lines: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, row in iter_jsonl(path):
         try:
-            row = json.loads(line)
             texts = [row[LANGUAGE_FIELDS[lang]] for lang in languages]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise LynxError(
-                f"{path}:{number}: not a corpus row with text/spanish fields ({exc})"
+                f"{path}:{number}: not a corpus row with text/spanish fields (no {exc})"
             ) from exc
         lines.extend(unicodedata.normalize("NFC", str(text)) for text in texts)
     return lines

@@ -6,7 +6,8 @@
 
 The folder is written as `.<name>.tmp` next to its destination and renamed into place only when complete, so a
 crash leaves either the old checkpoint or the new one. Writing is deterministic (sorted JSON, safetensors'
-own ordering), so loading a checkpoint and saving it again gives byte-identical files.
+own ordering), so loading a checkpoint and saving it again gives byte-identical files. The model half (the
+weights file, the format, reading weights back) is `minimodel.weights`'s, so inference never imports training.
 """
 
 from __future__ import annotations
@@ -20,36 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from safetensors.numpy import load_file, save_file
 
 from minigrad.nn.module import Module
+from minimodel.weights import FORMAT, MODEL_FILE, STATE_FILE, Arrays, model_tensors, read_weights
 from minitrain.trainer import Trainer
 
-FORMAT = "lynx-checkpoint/1"
-MODEL_FILE = "model.safetensors"
 OPTIM_FILE = "optimizer.safetensors"
-STATE_FILE = "state.json"
-
-Arrays = dict[str, npt.NDArray[Any]]
-
-
-def model_tensors(model: Module) -> tuple[Arrays, dict[str, str]]:
-    """Each distinct parameter under its first name, buffers by name, and {alias: first name} for ties."""
-    first: dict[int, str] = {}
-    tensors: Arrays = {}
-    aliases: dict[str, str] = {}
-    for mod_name, module in model.named_modules():
-        for name, param in module._parameters.items():
-            key = f"{mod_name}.{name}" if mod_name else name
-            if id(param) in first:
-                aliases[key] = first[id(param)]
-            else:
-                first[id(param)] = key
-                tensors[key] = np.ascontiguousarray(param.data)
-    for key, buf in model.named_buffers():
-        tensors[key] = np.ascontiguousarray(buf)
-    return tensors, aliases
 
 
 def _meta(aliases: Mapping[str, str]) -> dict[str, str]:
@@ -155,22 +133,7 @@ class Checkpoint:
 def read_checkpoint(directory: Path, *, weights_only: bool = False) -> Checkpoint:
     """Read a checkpoint folder; `weights_only` accepts one without optimizer state (a shipped copy)."""
     directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"no checkpoint folder at {directory}")
-    needed = (MODEL_FILE, STATE_FILE) if weights_only else (MODEL_FILE, OPTIM_FILE, STATE_FILE)
-    missing = [n for n in needed if not (directory / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"checkpoint {directory} lacks {', '.join(missing)}")
-    state = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(
-            f"{directory / STATE_FILE} is not a {FORMAT} checkpoint (format {state.get('format')!r})"
-        )
-    tensors = load_file(str(directory / MODEL_FILE))
-    for alias, target in dict(state["model"]["aliases"]).items():
-        if target not in tensors:
-            raise ValueError(f"checkpoint alias {alias!r} points at missing tensor {target!r}")
-        tensors[alias] = tensors[target]
+    tensors, state = read_weights(directory, also_required=() if weights_only else (OPTIM_FILE,))
     if weights_only:
         return Checkpoint(tensors, {}, state)
     if "optimizer" not in state:
@@ -214,11 +177,10 @@ def checkpoint_files(directory: Path) -> list[Path]:
 
 
 __all__ = [
-    "FORMAT",
+    "OPTIM_FILE",
     "Checkpoint",
     "checkpoint_files",
     "load_model_state",
-    "model_tensors",
     "read_checkpoint",
     "replace_directory",
     "restore",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lynx_cortex.atomic import write_text_atomic
+from lynx_cortex.jsonl import read_jsonl
 
 F64 = npt.NDArray[np.float64]
 
@@ -92,22 +93,8 @@ class MetricsLog:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Every record of a metrics file, naming the line of a corrupt one."""
-    return list(_iter_metrics(Path(path)))
-
-
-def _iter_metrics(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{path}:{number}: expected a JSON object")
-            yield record
+    """Every record of a metrics file, naming the line of a corrupt one (a `JsonlError`, also a `ValueError`)."""
+    return read_jsonl(Path(path))
 
 
 __all__ = ["MetricsLog", "read_metrics", "spectral_norm", "token_nll"]

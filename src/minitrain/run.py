@@ -13,19 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.manifest import Stopwatch, record_manifest
 from lynx_cortex.paths import data_dir
 from minicorpus.rows import read_jsonl
 from minimodel.baseline import corpus_baseline
-from minimodel.framing import encode_split, load_tokenizer
-from minimodel.mini_gpt import MiniGPT, MiniGPTConfig, named_config
+from minimodel.data import encode_split, load_tokenizer
+from minimodel.mini_gpt import named_config
+from minimodel.weights import BEST, CHECKPOINT, build_model, load_model
 from minitrain.checkpoint import (
     Checkpoint,
     checkpoint_files,
-    load_model_state,
     read_checkpoint,
     restore,
     save_checkpoint,
@@ -35,9 +33,6 @@ from minitrain.dashboard import render
 from minitrain.inspect import Inspector, instrument_minigpt
 from minitrain.metrics import MetricsLog, read_metrics
 from minitrain.trainer import Trainer, evaluate
-
-CHECKPOINT = "checkpoint"
-BEST = "best"
 
 
 def val_classes() -> list[str]:
@@ -54,23 +49,6 @@ def shortened(config: TrainConfig, steps: int) -> TrainConfig:
         warmup_steps=min(config.warmup_steps, steps // 10),
         eval_every=min(config.eval_every, steps),
     )
-
-
-def build_model(model_config: dict[str, Any], seed: int) -> MiniGPT:
-    return MiniGPT(
-        MiniGPTConfig.from_dict(dict(model_config["minigpt"])), rng=np.random.default_rng(seed)
-    )
-
-
-def load_trained(directory: Path) -> tuple[MiniGPT, Checkpoint]:
-    """A model with a checkpoint's weights (a run folder or its checkpoint/ or best/ folder)."""
-    directory = Path(directory)
-    if (directory / CHECKPOINT).is_dir():
-        directory = directory / BEST if (directory / BEST).is_dir() else directory / CHECKPOINT
-    ckpt = read_checkpoint(directory, weights_only=True)
-    model = build_model(ckpt.model_config, seed=0)
-    load_model_state(model, ckpt)
-    return model, ckpt
 
 
 def train_run(
@@ -141,7 +119,7 @@ def train_run(
     records = trainer.fit(on_best=save_best, on_eval=save_latest)
     train_s = time.perf_counter() - started
     save_latest(trainer)
-    best_model, _ = load_trained(out / BEST)
+    best_model = load_model(out / BEST).model
     best_eval = evaluate(
         best_model, val_ids, batch_size=32, context_len=model.cfg.context_len, classes=classes
     )
@@ -199,4 +177,4 @@ def train_run(
     return summary
 
 
-__all__ = ["BEST", "CHECKPOINT", "load_trained", "shortened", "train_run", "val_classes"]
+__all__ = ["BEST", "CHECKPOINT", "shortened", "train_run", "val_classes"]

@@ -5,16 +5,15 @@ shuffle generator, and the training-control generator (`Trainer.rng`) are all th
 checkpoint module saves exactly these, which is why a resumed run repeats the uninterrupted run's losses bit
 for bit. One step: batch → token-mean loss with the pad mask → backward → global-norm clip → AdamW → schedule.
 Weight decay applies to 2-D weights (matrices and embeddings) only: decaying a LayerNorm gain or a bias toward
-zero only fights the normalisation. Python's cyclic GC is paused during forward/backward: the graph is large
-and acyclic-freed by reference counting, and repeated generation-2 scans of it cost time for nothing.
+zero only fights the normalisation. Python's cyclic GC is paused during forward/backward
+(`minigrad.gcpause`): the graph is large and freed by reference counting, and repeated generation-2 scans of
+it cost time for nothing.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
+from minigrad.gcpause import gc_paused
 from minigrad.nn.module import Parameter
 from minigrad.optim import AdamW, ScheduledLR, clip_grad_norm_
 from minigrad.tensor import Tensor, no_grad
@@ -59,18 +59,6 @@ class Observer(Protocol):
     def snapshot(self) -> dict[str, Any]: ...
 
     def reset(self) -> None: ...
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Disable the cyclic collector for the block (restoring its previous state)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass
@@ -366,6 +354,5 @@ __all__ = [
     "Observer",
     "Trainer",
     "evaluate",
-    "gc_paused",
     "param_groups",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from minieval.generation import pass_at_k_sub_eval, tense_prompts
-from minimodel.framing import load_tokenizer
+from minimodel.data import load_tokenizer
 from minimodel.mini_gpt import MiniGPT, named_config
 
 ROWS: list[dict[str, Any]] = [

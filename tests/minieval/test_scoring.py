@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minicorpus.framing import prompt as frame
 from minieval.harness import evaluate, probe_set_hash
 from minieval.metrics import pass_at_k_table
 from minieval.probes import Probe
@@ -24,7 +25,6 @@ from minieval.report import (
 )
 from minieval.scoring import continuation_logprob, score_probe, sequence_nll
 from minigrad.tensor import Tensor
-from minimodel.framing import prompt as frame
 
 V = 96  # fake vocabulary size
 _WORDS = re.compile(r"<\|[a-z]+\|>| ?[^\s<]+")
@@ -308,7 +308,7 @@ class HashModel:
 def test_shipped_probes_run_through_the_shipped_tokenizer() -> None:
     from lynx_cortex.paths import data_dir
     from minieval.probes import load_probes
-    from minimodel.framing import load_tokenizer
+    from minimodel.data import load_tokenizer
 
     tok = load_tokenizer()
     core = load_probes(data_dir() / "eval" / "probes.jsonl")

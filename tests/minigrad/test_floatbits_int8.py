@@ -17,6 +17,8 @@ from minigrad.floatbits import (
     encode_float32,
     float32_bits,
     from_bf16_bits,
+    round_bf16,
+    round_fp16,
     to_bf16_bits,
 )
 from minigrad.int8 import affine_params, int8_round_trip, quantize_symmetric, symmetric_scale
@@ -131,3 +133,63 @@ def test_int8_bad_input() -> None:
         int8_round_trip(np.ones(3), "log")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
         int8_round_trip(np.array([]))
+
+
+# --- the array roundings: against the scalar functions, struct's binary16 and torch's casts -----------------
+
+#: Every float32 bit pattern is fair game: subnormals, the largest finite values, infinities, NaNs.
+float32_patterns = arrays(np.uint32, st.integers(1, 64), elements=st.integers(0, 2**32 - 1))
+
+
+def _same_floats(got: np.ndarray, want: np.ndarray) -> bool:
+    """Bit-identical, except that any NaN matches any NaN (payloads are not part of the contract)."""
+    nan = np.isnan(got)
+    return bool(
+        np.array_equal(nan, np.isnan(want))
+        and np.array_equal(got[~nan].view(np.uint32), want[~nan].view(np.uint32))
+    )
+
+
+@given(float32_patterns)
+def test_round_bf16_is_the_scalar_rounding_on_every_element(bits: np.ndarray) -> None:
+    x = bits.view(np.float32)
+    want = np.array([bf16_round_trip(float(v)) for v in x], dtype=np.float32)
+    assert _same_floats(round_bf16(x), want)
+
+
+@given(float32_patterns)
+def test_round_bf16_is_bit_exact_with_torch(bits: np.ndarray) -> None:
+    torch = pytest.importorskip("torch", reason="torch's bfloat16 cast is the rounding oracle")
+    x = bits.view(np.float32)
+    want = torch.from_numpy(x.copy()).to(torch.bfloat16).to(torch.float32).numpy()
+    assert _same_floats(round_bf16(x), want)
+
+
+def _binary16(v: float) -> float:
+    """IEEE binary16 round trip through `struct` (round-half-even); it raises where the result is infinite."""
+    try:
+        return float(struct.unpack("<e", struct.pack("<e", v))[0])
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+@given(float32_patterns)
+def test_round_fp16_matches_struct_binary16_and_torch(bits: np.ndarray) -> None:
+    x = bits.view(np.float32)
+    got = round_fp16(x)
+    assert _same_floats(got, np.array([_binary16(float(v)) for v in x], dtype=np.float32))
+    torch = pytest.importorskip("torch", reason="torch's float16 cast is the second oracle")
+    assert _same_floats(got, torch.from_numpy(x.copy()).to(torch.float16).to(torch.float32).numpy())
+
+
+def test_bf16_ties_round_to_even_and_nan_survives() -> None:
+    # 1 + 2^-8 sits exactly halfway between bf16 neighbours 1 and 1 + 2^-7: ties go to the even one (1.0)
+    ties = np.array([1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, np.nan], dtype=np.float32)
+    out = round_bf16(ties)
+    assert out[0] == 1.0 and out[1] == 1.0 + 2.0**-6 and np.isnan(out[2])
+
+
+def test_fp16_overflows_past_65504() -> None:
+    # 65520 is half-way between 65504 and 65536 (fp16's first power of two out of range): even → infinity
+    out = round_fp16(np.array([65504.0, 65519.0, 65520.0, 1e-8], dtype=np.float32))
+    assert out[0] == out[1] == 65504.0 and np.isinf(out[2]) and out[3] == 0.0

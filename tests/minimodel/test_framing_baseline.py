@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from minicorpus.framing import BOS, SEP, frame_row, prompt
 from minicorpus.rows import write_jsonl
 from minimodel.baseline import (
     BaselineResult,
@@ -12,7 +13,8 @@ from minimodel.baseline import (
     read_baseline,
     write_baseline,
 )
-from minimodel.framing import encode_split, frame_row, load_tokenizer, prompt
+from minimodel.data import encode_split, load_tokenizer
+from minitoken.bpe import DEFAULT_SPECIALS
 
 CORRECT = {
     "id": "1",
@@ -28,6 +30,13 @@ WRONG = {
     "label": "mis_conjugated",
     "correct_form": "he works",
 }
+
+
+def test_the_framing_markers_are_the_tokenizers_special_tokens() -> None:
+    # minicorpus and minitoken import nothing of each other: this test is what keeps them in step.
+    assert {BOS, SEP} <= set(DEFAULT_SPECIALS)
+    tokenizer = load_tokenizer()
+    assert len(tokenizer.encode(BOS)) == len(tokenizer.encode(SEP)) == 1
 
 
 def test_frame_row() -> None:

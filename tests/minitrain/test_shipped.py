@@ -14,20 +14,22 @@ from lynx_cortex.artifacts import MANIFEST, artifacts_dir
 from lynx_cortex.cli import cli
 from lynx_cortex.errors import LynxError
 from lynx_cortex.manifest import sha256_file
+from minicorpus.framing import BOS
+from minicorpus.framing import prompt as frame_prompt
+from miniinfer.generate import generate
+from miniinfer.sampling import Greedy
 from minimodel.baseline import corpus_baseline
-from minimodel.framing import BOS, encode_split, load_tokenizer
-from minimodel.framing import prompt as frame_prompt
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.mini_gpt import named_config
-from minitrain.config import named_train_config
-from minitrain.run import val_classes
-from minitrain.sample import greedy_continue
-from minitrain.shipped import (
+from minimodel.shipped import (
     SHIPPED_FILES,
-    load_shipped_checkpoint,
+    load_shipped_model,
     shipped_dir,
     shipped_summary,
     verify_shipped,
 )
+from minitrain.config import named_train_config
+from minitrain.run import val_classes
 from minitrain.trainer import evaluate
 
 NAME = "grammar"
@@ -45,8 +47,9 @@ def test_shipped_files_are_registered_and_small() -> None:
 
 
 def test_shipped_checkpoint_is_the_grammar_config_and_records_how_to_reproduce_it() -> None:
-    model, ckpt = load_shipped_checkpoint(NAME)
-    assert ckpt.model_config["name"] == NAME
+    loaded = load_shipped_model(NAME)
+    model = loaded.model
+    assert loaded.model_config["name"] == NAME
     assert model.cfg == named_config(NAME, load_tokenizer().vocab_size)
     summary = shipped_summary(NAME)
     recipe = named_train_config(NAME)
@@ -56,7 +59,7 @@ def test_shipped_checkpoint_is_the_grammar_config_and_records_how_to_reproduce_i
 
 
 def test_shipped_checkpoint_beats_the_ngram_baseline_on_val() -> None:
-    model, _ = load_shipped_checkpoint(NAME)
+    model = load_shipped_model(NAME).model
     val = encode_split(load_tokenizer(), "val")
     result = evaluate(
         model, val, batch_size=32, context_len=model.cfg.context_len, classes=val_classes()
@@ -69,14 +72,17 @@ def test_shipped_checkpoint_beats_the_ngram_baseline_on_val() -> None:
 def test_lynx_sample_without_a_checkpoint_uses_the_shipped_one() -> None:
     result = CliRunner().invoke(cli, ["sample", "he work", "--max-new-tokens", "8", "--json"])
     assert result.exit_code == 0, result.output
-    model, _ = load_shipped_checkpoint(NAME)
+    model = load_shipped_model(NAME).model
     tokenizer = load_tokenizer()
-    expected = greedy_continue(
+    # The CLI decodes with the KV cache; the training graph, window by window, must give the same tokens.
+    expected = generate(
         model,
         tokenizer.encode(frame_prompt("he work")),
         max_new_tokens=8,
-        context_len=model.cfg.context_len,
-        stop_id=tokenizer.encode(BOS)[0],
+        strategy=Greedy(),
+        seed=0,
+        cache=False,
+        stop_ids=tokenizer.encode(BOS),
     )
     assert json.loads(result.output)["ids"] == expected
 
@@ -91,7 +97,7 @@ def copied_root(tmp_path: Path) -> Path:
 
 
 def test_intact_copy_loads(copied_root: Path) -> None:
-    model, _ = load_shipped_checkpoint(NAME, root=copied_root)
+    model = load_shipped_model(NAME, root=copied_root).model
     assert model.cfg.n_layers == named_config(NAME, load_tokenizer().vocab_size).n_layers
 
 
@@ -101,7 +107,7 @@ def test_a_tampered_weight_file_is_refused(copied_root: Path) -> None:
     data[-1] ^= 0x01  # one bit of one weight
     path.write_bytes(bytes(data))
     with pytest.raises(LynxError, match=r"model\.safetensors does not match its sha256"):
-        load_shipped_checkpoint(NAME, root=copied_root)
+        load_shipped_model(NAME, root=copied_root)
 
 
 def test_an_unregistered_file_is_refused(copied_root: Path) -> None:
@@ -109,7 +115,7 @@ def test_an_unregistered_file_is_refused(copied_root: Path) -> None:
     del manifest["files"][f"checkpoints/{NAME}/state.json"]
     (copied_root / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(LynxError, match=r"state\.json is not listed"):
-        load_shipped_checkpoint(NAME, root=copied_root)
+        load_shipped_model(NAME, root=copied_root)
 
 
 def test_lynx_sample_refuses_a_tampered_shipped_checkpoint(
@@ -117,7 +123,7 @@ def test_lynx_sample_refuses_a_tampered_shipped_checkpoint(
 ) -> None:
     state = shipped_dir(NAME, copied_root) / "state.json"
     state.write_text(state.read_text().replace('"n_layers": 3', '"n_layers": 2'))
-    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: copied_root)
+    monkeypatch.setattr("minimodel.shipped.artifacts_dir", lambda: copied_root)
     result = CliRunner().invoke(cli, ["sample", "he work"])
     assert result.exit_code == 2
     assert "state.json does not match its sha256" in result.output
@@ -125,7 +131,7 @@ def test_lynx_sample_refuses_a_tampered_shipped_checkpoint(
 
 def test_a_missing_shipped_checkpoint_names_the_command(tmp_path: Path) -> None:
     with pytest.raises(LynxError, match="lynx train --config grammar --ship"):
-        load_shipped_checkpoint(NAME, root=tmp_path)
+        load_shipped_model(NAME, root=tmp_path)
     with pytest.raises(ValueError, match="plain folder name"):
         shipped_dir("../grammar")
 
@@ -138,7 +144,8 @@ def test_the_recorded_command_reproduces_the_shipped_weights(
     summary = shipped_summary(NAME)
     root = tmp_path / "artifacts"
     root.mkdir()
-    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: root)
+    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: root)  # where ship_run writes
+    monkeypatch.setattr("minimodel.shipped.artifacts_dir", lambda: root)
     args = shlex.split(summary["command"])[1:] + ["--out", str(tmp_path / "run"), "--quiet"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

@@ -12,14 +12,15 @@ from click.testing import CliRunner
 from lynx_cortex.artifacts import MANIFEST
 from lynx_cortex.cli import cli
 from lynx_cortex.manifest import sha256_file
-from minitrain.run import load_trained
-from minitrain.shipped import SHIPPED_FILES, load_shipped_checkpoint, shipped_dir
+from minimodel.shipped import SHIPPED_FILES, load_shipped_model, shipped_dir
+from minimodel.weights import load_model
 
 STEPS = "6"
 
 
 def ship_tiny(root: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: root)
+    monkeypatch.setattr("minitrain.shipped.artifacts_dir", lambda: root)  # where ship_run writes
+    monkeypatch.setattr("minimodel.shipped.artifacts_dir", lambda: root)
     result = CliRunner().invoke(
         cli,
         ["train", "--config", "tiny", "--steps", STEPS, "--out", str(out), "--quiet", "--ship"],
@@ -55,8 +56,8 @@ def test_ship_copies_the_best_weights_and_registers_every_file(shipped: tuple[Pa
 
 def test_shipped_copy_loads_the_same_model_as_the_run(shipped: tuple[Path, Path]) -> None:
     root, out = shipped
-    model, ckpt = load_shipped_checkpoint("tiny", root=root)
-    reference, _ = load_trained(out)
+    loaded = load_shipped_model("tiny", root=root)
+    model, reference = loaded.model, load_model(out).model
     for (name, a), (_, b) in zip(
         sorted(model.state_dict().items()), sorted(reference.state_dict().items()), strict=True
     ):
@@ -65,7 +66,7 @@ def test_shipped_copy_loads_the_same_model_as_the_run(shipped: tuple[Path, Path]
     assert summary["command"] == f"lynx train --config tiny --steps {STEPS} --ship"
     assert summary["train_config"]["steps"] == int(STEPS)
     assert summary["seed"] == summary["train_config"]["seed"]
-    assert summary["weights_only"] is True and ckpt.optimizer_arrays == {}
+    assert summary["weights_only"] is True and "optimizer" not in loaded.state
 
 
 def test_the_recorded_command_reproduces_the_weights(

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minigrad.gcpause import gc_paused
 from minitrain.config import TrainConfig
 from minitrain.metrics import MetricsLog, read_metrics, spectral_norm, token_nll
-from minitrain.trainer import Trainer, evaluate, gc_paused, param_groups
+from minitrain.trainer import Trainer, evaluate, param_groups
 
 FAST = TrainConfig(steps=60, warmup_steps=5, lr_max=3e-2, lr_min=3e-3, eval_every=20, batch_size=8)
 

@@ -52,8 +52,9 @@ def train(
     ship: bool,
 ) -> None:
     """Train MiniGPT on the framed corpus; write checkpoint/, metrics.jsonl, dashboard.html, summary.json."""
+    from minimodel.shipped import reproduce_command, shipped_dir
     from minitrain.run import CHECKPOINT, train_run
-    from minitrain.shipped import reproduce_command, ship_run, shipped_dir
+    from minitrain.shipped import ship_run
 
     if resume is not None:
         if out is not None and out != resume:
@@ -99,18 +100,20 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
 
     Without CHECKPOINT, the shipped `grammar` checkpoint is used after its sha256 have been verified.
     """
-    from minimodel.framing import BOS, load_tokenizer
-    from minimodel.framing import prompt as frame_prompt
-    from minitrain.run import load_trained
-    from minitrain.sample import greedy_continue
-    from minitrain.shipped import load_shipped_checkpoint
+    from minicorpus.framing import BOS
+    from minicorpus.framing import prompt as frame_prompt
+    from miniinfer.generate import generate
+    from miniinfer.sampling import Greedy
+    from minimodel.data import load_tokenizer
+    from minimodel.shipped import load_shipped_model
+    from minimodel.weights import load_model
 
     prompt = first if second is None else second
     try:
         if second is None:
-            model, _ = load_shipped_checkpoint(SHIPPED_DEFAULT)
+            model = load_shipped_model(SHIPPED_DEFAULT).model
         else:
-            model, _ = load_trained(Path(first))
+            model = load_model(Path(first)).model
     except (ValueError, FileNotFoundError) as exc:
         where = f"shipped {SHIPPED_DEFAULT!r}" if second is None else first
         raise LynxError(f"cannot load checkpoint {where}: {exc}") from exc
@@ -118,13 +121,13 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
         raise LynxError("the prompt is empty")
     tokenizer = load_tokenizer()
     ids = tokenizer.encode(frame_prompt(prompt))
-    stop = tokenizer.encode(BOS)
-    new = greedy_continue(
+    new = generate(
         model,
         ids,
         max_new_tokens=max_new_tokens,
-        context_len=model.cfg.context_len,
-        stop_id=stop[0] if len(stop) == 1 else None,
+        strategy=Greedy(),
+        seed=0,  # greedy draws nothing; the seed only completes the call
+        stop_ids=tokenizer.encode(BOS),
     )
     text = tokenizer.decode(new)
     if as_json:

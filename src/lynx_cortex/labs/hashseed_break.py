@@ -12,30 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from lynx_cortex.domain import domain
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
-
-VERBS = [
-    "work",
-    "play",
-    "walk",
-    "talk",
-    "listen",
-    "watch",
-    "study",
-    "finish",
-    "start",
-    "look",
-    "want",
-    "like",
-    "be",
-    "have",
-    "do",
-    "go",
-    "come",
-    "see",
-    "eat",
-    "write",
-]
 
 _CHILD = """
 import json, random, warnings
@@ -58,7 +36,7 @@ def child_observation(seed: int, hash_seed: str | None) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
     if hash_seed is not None:
         env["PYTHONHASHSEED"] = hash_seed
-    code = _CHILD.format(seed=seed, verbs=VERBS)
+    code = _CHILD.format(seed=seed, verbs=list(domain().verbs))
     proc = subprocess.run(  # noqa: S603 - our own interpreter running our own code
         [sys.executable, "-c", code],
         env=env,
@@ -92,7 +70,7 @@ def hashseed_break(ctx: LabContext, processes: int = 3) -> BreakOutcome:
     seed = ctx.seed
     healthy = _summary([child_observation(seed, str(seed)) for _ in range(processes)])
     broken = _summary([child_observation(seed, None) for _ in range(processes)])
-    ctx.config.update({"processes": processes, "verbs": len(VERBS)})
+    ctx.config.update({"processes": processes, "verbs": len(domain().verbs)})
     detected = (
         healthy["hash_order_identical"]
         and not broken["hash_order_identical"]

@@ -27,7 +27,7 @@ from minicorpus.rows import read_jsonl
 from minieval.leak import LeakError, assert_no_leak
 from minieval.probes import IRREGULAR_VERBS, Probe
 from minieval.scoring import score_probe
-from minimodel.framing import encode_split, load_tokenizer
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.ngram import NGramLM
 
 FINITE_TENSES = ("present_simple", "past_simple", "future_will", "future_going_to")

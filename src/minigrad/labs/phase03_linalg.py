@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from lynx_cortex.domain import domain
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
@@ -322,30 +323,14 @@ def matmul_performance(ctx: LabContext) -> Mapping[str, Any]:
 
 # --- 03-svd-count-matrix ---------------------------------------------------------------------------------
 
-#: Verbs in an assumed frequency order (most frequent first) and which of them are irregular.
-VERBS_BY_FREQUENCY = [
-    "be",
-    "have",
-    "do",
-    "go",
-    "see",
-    "come",
-    "like",
-    "want",
-    "look",
-    "work",
-    "play",
-    "eat",
-    "write",
-    "start",
-    "talk",
-    "study",
-    "watch",
-    "listen",
-    "walk",
-    "finish",
-]
-IRREGULAR = {"be", "have", "do", "go", "come", "see", "eat", "write"}
+
+def verbs_by_frequency() -> list[str]:
+    """The truth table's verbs in an assumed frequency order: the irregular ones first (English's commonest
+    verbs are irregular), then the regular ones, each group alphabetical."""
+    table = domain()
+    return sorted(table.verbs, key=lambda verb: verb not in table.irregular)  # a stable sort
+
+
 TENSES = ["infinitive", "present", "past", "past_participle", "future"]
 PERSONS = ["I", "you", "he"]
 TENSE_P = np.array([0.05, 0.45, 0.20, 0.05, 0.25])
@@ -370,7 +355,7 @@ def count_matrix(
     f /= f.sum()  # (20,)
     cells = np.outer(TENSE_P, PERSON_P).ravel()  # (15,) in (tense, person) order
     expected = sentences * np.outer(f, cells)  # (20, 15), rank 1
-    irregular = np.array([v in IRREGULAR for v in VERBS_BY_FREQUENCY])
+    irregular = np.array([v in domain().irregular for v in verbs_by_frequency()])
     distortion = np.exp(rng.normal(0.0, 0.4, size=expected.shape))  # (20, 15)
     expected = np.where(irregular[:, None], expected * distortion, expected)
     return rng.poisson(expected).astype(np.float32)  # (20, 15)
@@ -434,13 +419,13 @@ def svd_count_matrix(ctx: LabContext) -> Mapping[str, Any]:
         err = frobenius_norm(c - mat) / c_norm
         ax.set_title(f"{title}\nrel. error {err:.1%}", fontsize=9)
         ax.set_xticks(range(1, 15, 3), ["inf", "pres", "past", "pp", "fut"], fontsize=7)
-        ax.set_yticks(range(20), VERBS_BY_FREQUENCY, fontsize=6)
+        ax.set_yticks(range(20), verbs_by_frequency(), fontsize=6)
         ax.grid(False)
     fig.colorbar(im, ax=axes[-1], label="count")
     save_png(fig, ctx.path("reconstructions.png"))
     return {
         "shape": list(c.shape),
-        "verbs": VERBS_BY_FREQUENCY,
+        "verbs": verbs_by_frequency(),
         "cells": [f"{t}/{p}" for t in TENSES for p in PERSONS],
         "singular_values": s.tolist(),
         "rows": rows,

@@ -22,22 +22,19 @@ from typing import Any
 import numpy as np
 
 from lynx_cortex.atomic import write_text_atomic
+from lynx_cortex.domain import domain
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.gradcheck import GradcheckError, check_gradients, gradcheck
 from minigrad.scalar import Value, zero_grad
 
-TENSES = (
-    "infinitive",
-    "present_simple",
-    "past_simple",
-    "past_participle",
-    "future_will",
-    "future_going_to",
-)
-PERSONS = ("1sg", "2sg", "3sg")
-N_VERBS = 20  # the course's 12 regular + 8 irregular verbs; only their count matters here
+
+def grid_shape() -> tuple[int, int, int]:
+    """(verbs, persons, tenses) of the §A13 grid, counted in the truth table: only the counts matter here."""
+    table = domain()
+    return len(table.verbs), len(table.persons), len(table.tenses)
+
 
 #: One example: the indices of its active one-hot features, and its tense label.
 Example = tuple[tuple[int, ...], int]
@@ -45,13 +42,14 @@ Example = tuple[tuple[int, ...], int]
 
 def grid_examples(*, with_tense_cue: bool) -> list[Example]:
     """Every (verb, person, tense) of the grid as active-feature indices over one concatenated one-hot."""
+    n_verbs, n_persons, n_tenses = grid_shape()
     examples: list[Example] = []
-    for verb in range(N_VERBS):
-        for person in range(len(PERSONS)):
-            for tense in range(len(TENSES)):
-                active = [verb, N_VERBS + person]
+    for verb in range(n_verbs):
+        for person in range(n_persons):
+            for tense in range(n_tenses):
+                active = [verb, n_verbs + person]
                 if with_tense_cue:
-                    active.append(N_VERBS + len(PERSONS) + tense)
+                    active.append(n_verbs + n_persons + tense)
                 examples.append((tuple(active), tense))
     return examples
 
@@ -131,7 +129,7 @@ def train_scalar_mlp(
     rng: np.random.Generator,
 ) -> dict[str, list[float]]:
     """Minibatch SGD on mean cross-entropy; returns per-epoch training loss and accuracy."""
-    model = ScalarMLP.create(n_features, hidden, len(TENSES), rng)
+    model = ScalarMLP.create(n_features, hidden, grid_shape()[2], rng)
     params = model.parameters()
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     order = np.arange(len(examples))
@@ -168,7 +166,8 @@ def scalar_mlp_lab(ctx: LabContext) -> Mapping[str, Any]:
             "full": {"hidden": 16, "epochs": 60, "lr": 0.3, "batch_size": 18},
         },
     )
-    n_features = N_VERBS + len(PERSONS) + len(TENSES)
+    n_verbs, n_persons, n_tenses = grid_shape()
+    n_features = n_verbs + n_persons + n_tenses
     ours = grid_examples(with_tense_cue=True)
     seed_design = grid_examples(with_tense_cue=False)
     runs = {}
@@ -197,9 +196,7 @@ def scalar_mlp_lab(ctx: LabContext) -> Mapping[str, Any]:
             lw=1,
             label=f"Bayes ceiling {ceilings[name]:.0%}",
         )
-    ax_loss.axhline(
-        math.log(len(TENSES)), color="grey", ls=":", lw=1, label="log 6 (uniform guess)"
-    )
+    ax_loss.axhline(math.log(n_tenses), color="grey", ls=":", lw=1, label="log 6 (uniform guess)")
     ax_loss.set(xlabel="epoch", ylabel="mean cross-entropy (nats)", title="Training loss")
     ax_acc.set(
         xlabel="epoch", ylabel="accuracy on the 360-row grid", title="Accuracy", ylim=(0, 1.05)
@@ -213,9 +210,7 @@ def scalar_mlp_lab(ctx: LabContext) -> Mapping[str, Any]:
     )
 
     n_params = len(
-        ScalarMLP.create(
-            n_features, cfg["hidden"], len(TENSES), np.random.default_rng(0)
-        ).parameters()
+        ScalarMLP.create(n_features, cfg["hidden"], n_tenses, np.random.default_rng(0)).parameters()
     )
     return {
         "examples": len(ours),

@@ -11,7 +11,6 @@ the `_unbroadcast` call from addition's backward.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import sys
 import time
@@ -23,6 +22,7 @@ import numpy as np
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
+from minigrad.gcpause import gc_paused
 from minigrad.gradcheck import check_gradients
 from minigrad.scalar import Value
 from minigrad.tensor import Tensor, _make, _unbroadcast
@@ -157,13 +157,10 @@ def graph_size_lab(ctx: LabContext) -> Mapping[str, Any]:
     rows = []
     for depth in cfg["depths"]:
         v_nodes, v_fwd, v_bwd = _value_chain(depth)
-        collecting = gc.isenabled()
-        gc.disable()  # the same build without CPython's cyclic collector rescanning the live graph
-        try:
+        with (
+            gc_paused()
+        ):  # the same build without CPython's cyclic collector rescanning the live graph
             _, v_fwd_nogc, _ = _value_chain(depth)
-        finally:
-            if collecting:
-                gc.enable()
         t_nodes, t_fwd, t_bwd = _tensor_chain(depth, cfg["width"])
         rows.append(
             {

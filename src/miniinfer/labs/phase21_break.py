@@ -26,11 +26,13 @@ from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
+from minicorpus.framing import BOS, SEP
 from minicorpus.rows import read_jsonl
-from miniinfer.generate import generate
+from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Strategy, TopP
-from minimodel.framing import BOS, SEP, load_tokenizer, prompt
+from minimodel.data import load_tokenizer
 from minimodel.mini_gpt import MiniGPT
+from minimodel.weights import load_model
 
 NUCLEUS = 0.95
 PS = (1.0, 0.95, 0.5)
@@ -67,28 +69,25 @@ def sample_table(
 ) -> dict[str, dict[str, float]]:
     """Correctness, diversity and tail rate of top-p sampling at each p of `PS` (see the module docstring)."""
     tokenizer = load_tokenizer()
-    stop = tokenizer.encode(BOS)
+    targets = [row["text"] if row["label"] == "correct" else row["correct_form"] for row in rows]
     table: dict[str, dict[str, float]] = {}
     for p in PS:
-        correct, distinct = 0, []
         recorder = Recorder(TopP(p))
-        for r, row in enumerate(rows):
-            target = row["text"] if row["label"] == "correct" else row["correct_form"]
-            ids = tokenizer.encode(prompt(row["text"]))
-            outs = set()
-            for s in range(samples):
-                new = generate(
-                    model,
-                    ids,
-                    max_new_tokens=max_new_tokens,
-                    strategy=recorder,
-                    seed=seed + 1000 * r + s,
-                    stop_ids=stop,
-                )
-                correction = tokenizer.decode(new).split(SEP, 1)[0].strip()
-                outs.add(correction)
-                correct += correction == target
-            distinct.append(len(outs))
+        texts = sample_continuations(
+            model,
+            tokenizer,
+            [row["text"] for row in rows],
+            strategy=recorder,
+            samples=samples,
+            max_new_tokens=max_new_tokens,
+            seed=seed,
+            stop_at=(BOS,),  # run on into the Spanish: the tail shows there too
+        )
+        corrections = [[text.split(SEP, 1)[0].strip() for text in outs] for outs in texts]
+        correct = sum(
+            c == target for target, outs in zip(targets, corrections, strict=True) for c in outs
+        )
+        distinct = [len(set(outs)) for outs in corrections]
         n = len(rows) * samples
         table[str(p)] = {
             "correctness": correct / n,
@@ -120,7 +119,9 @@ def _plot(ctx: LabContext, table: dict[str, dict[str, float]], samples: int) -> 
 
 @breaks(21, title="Top-p 1.0: sampling the whole tail", change="TopP(1.0) instead of TopP(0.95)")
 def top_p_break(ctx: LabContext) -> BreakOutcome:
-    from minitrain.run import load_trained, train_run
+    from minitrain.run import (
+        train_run,  # a lab may train: see the labs rule in docs/ARCHITECTURE.md
+    )
 
     cfg = settings(
         ctx,
@@ -131,7 +132,7 @@ def top_p_break(ctx: LabContext) -> BreakOutcome:
     )
     run = ctx.path("train")
     train_run("tiny", run, steps=int(cfg["steps"]))
-    model, _ = load_trained(run)
+    model = load_model(run).model
     rows = read_jsonl(data_dir() / "processed" / "test.jsonl")[: int(cfg["prompts"])]
     table = sample_table(
         model,

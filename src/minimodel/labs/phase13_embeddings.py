@@ -1,6 +1,6 @@
 """Phase 13 lab and break: CBOW embeddings of the framed corpus, their geometry, and weight tying.
 
-`13-cbow` trains CBOW (d = 32, two tokens each side) on the training split framed by `minimodel.framing`, then
+`13-cbow` trains CBOW (d = 32, two tokens each side) on the training split framed by `minicorpus.framing`, then
 looks at what it learned: the loss curve against the seed's 2.5-nat bar, a PCA map of the verb forms, the cosine
 heatmap of the 20 infinitives, the nearest neighbours of " work" by cosine and by Euclidean distance, the
 effective rank of the table, and a linear tense probe fitted on half the verbs and tested on the other half.
@@ -23,6 +23,7 @@ from minicorpus.conjugate import english_past, english_present, get_entry
 from minicorpus.verb_table import VERBS
 from minigrad.functional import cross_entropy
 from minigrad.tensor import Tensor
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.embedding import (
     CBOW,
     cosine_matrix,
@@ -34,7 +35,6 @@ from minimodel.embedding import (
     tied_logits,
     train_cbow,
 )
-from minimodel.framing import encode_split, load_tokenizer
 from minitoken.bpe import BPETokenizer
 
 LOSS_BAR = 2.5  # nats: the seed's CBOW acceptance threshold

@@ -20,10 +20,11 @@ from lynx_cortex.atomic import write_text_atomic
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
+from minicorpus.framing import SPLITS, prompt
 from minigrad.tensor import Tensor
 from minimodel.baseline import ALPHAS, HEADLINE_ALPHA, ORDERS, ngram_baseline, write_baseline
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.embedding import make_embedding
-from minimodel.framing import SPLITS, encode_split, load_tokenizer, prompt
 from minimodel.ngram import NGramLM
 from minimodel.rnn import CellKind, LSTMCell, gradient_norms_through_time, make_cell, run
 from minitoken.bpe import BPETokenizer

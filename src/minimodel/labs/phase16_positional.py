@@ -22,8 +22,8 @@ from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.tensor import Tensor, no_grad
 from minimodel.attention import MultiHeadAttention
+from minimodel.data import load_tokenizer
 from minimodel.embedding import cosine_matrix, make_embedding
-from minimodel.framing import load_tokenizer
 from minimodel.positional import (
     LearnedPositional,
     apply_rope,

@@ -27,7 +27,7 @@ from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.optim import AdamW
 from minigrad.tensor import no_grad
-from minimodel.framing import encode_split, load_tokenizer
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.mini_gpt import (
     SEED_103680,
     SEED_131392,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
+from lynx_cortex.domain import domain
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir, docs_dir
 from minitoken.corpus_text import load_corpus_text
@@ -44,11 +44,5 @@ def mixed_text(target_bytes: int) -> tuple[list[str], dict[str, int]]:
 
 
 def verb_lemmas() -> list[str]:
-    """The 20 English lemmas, read from the generated truth table (`data/conjugation_table.json`)."""
-    path = data_dir() / "conjugation_table.json"
-    try:
-        return sorted(json.loads(path.read_text(encoding="utf-8"))["verbs"])
-    except (OSError, json.JSONDecodeError, KeyError) as exc:
-        raise LynxError(
-            f"{path}: cannot read the verb list ({exc}); run `lynx corpus export-table`"
-        ) from exc
+    """The 20 English lemmas of the truth table (`data/conjugation_table.json`), alphabetical."""
+    return list(domain().verbs)

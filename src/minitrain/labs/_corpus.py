@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from minimodel.baseline import corpus_baseline
-from minimodel.framing import encode_split, load_tokenizer
+from minimodel.data import encode_split, load_tokenizer
 from minimodel.mini_gpt import MiniGPT, named_config
 from minitrain.config import TrainConfig
 from minitrain.inspect import Inspector, instrument_minigpt

@@ -4,8 +4,8 @@ No mixed-precision *training* here (a CPU gains nothing from it); the question i
 when every weight and every layer output is rounded to a 16-bit format while the arithmetic in between stays
 float32 (the "keep fp32 accumulators" rule). fp16 keeps 10 mantissa bits (unit roundoff 2⁻¹¹) and overflows past
 65504; bf16 keeps float32's 8 exponent bits and only 7 mantissa bits (unit roundoff 2⁻⁸), so its drift should
-be about 2³ = 8× fp16's. The bf16 rounding is vectorised here and checked against the scalar reference
-`minigrad.floatbits.bf16_round_trip`.
+be about 2³ = 8× fp16's. Both roundings are `minigrad.floatbits.round_fp16` / `round_bf16`, whole-array
+versions of phase 02's bit-level rounding.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy.typing as npt
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
+from minigrad.floatbits import round_bf16, round_fp16
 from minigrad.nn import Module
 from minigrad.tensor import Tensor, no_grad
 from minimodel.mini_gpt import MiniGPT
@@ -31,25 +32,6 @@ from minitrain.metrics import token_nll
 
 F32 = npt.NDArray[np.float32]
 Rounder = Callable[[npt.NDArray[Any]], F32]
-
-
-def round_fp16(x: npt.NDArray[Any]) -> F32:
-    """float32 → nearest float16 → float32 (values past 65504 become ±inf, as on real fp16 hardware)."""
-    with np.errstate(over="ignore"):
-        return np.asarray(x, dtype=np.float32).astype(np.float16).astype(np.float32)
-
-
-def round_bf16(x: npt.NDArray[Any]) -> F32:
-    """float32 → nearest-even bfloat16 → float32, elementwise; NaN stays a quiet NaN."""
-    a = np.ascontiguousarray(x, dtype=np.float32)
-    bits = a.view(np.uint32)
-    upper = bits >> np.uint32(16)
-    lower = bits & np.uint32(0xFFFF)
-    half = np.uint32(0x8000)
-    up = (lower > half) | ((lower == half) & ((upper & np.uint32(1)) == 1))
-    upper = upper + up.astype(np.uint32)  # a carry into the exponent is the correct rounding
-    upper = np.where(np.isnan(a), (bits >> np.uint32(16)) | np.uint32(0x0040), upper)
-    return np.asarray((upper << np.uint32(16)).astype(np.uint32).view(np.float32))
 
 
 FORMATS: dict[str, tuple[Rounder, float]] = {
@@ -226,4 +208,4 @@ def mixed_precision(ctx: LabContext) -> Mapping[str, Any]:
     return out
 
 
-__all__ = ["FORMATS", "drift_report", "round_bf16", "round_fp16"]
+__all__ = ["FORMATS", "drift_report"]

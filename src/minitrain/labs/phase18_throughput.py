@@ -24,11 +24,12 @@ from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minigrad.bench import blas_kernel
+from minigrad.gcpause import gc_paused
 from minigrad.optim import AdamW, clip_grad_norm_
 from minimodel.mini_gpt import MiniGPT, named_config
 from minitrain.batcher import Batch, Batcher
 from minitrain.labs._corpus import corpus
-from minitrain.trainer import gc_paused, param_groups
+from minitrain.trainer import param_groups
 
 BATCH_SIZES = {"tiny": 8, "grammar": 16}  # the phase's training batches (`named_train_config`)
 LR, CLIP, DECAY = 3e-4, 1.0, 0.1

@@ -3,24 +3,23 @@
 Every row is framed as `<|endoftext|>{text}<|sep|>{target}<|sep|>{spanish}<|endoftext|>`, where `target` is
 the row's `correct_form` when the English is mis-conjugated and the English itself when it is correct. One
 sequence therefore teaches both jobs of the tutor (fix the verb, then translate it), and at inference the same
-model is prompted with `<|endoftext|>{sentence}<|sep|>` and asked to continue. Every model of phases 13-18
-(n-gram, CBOW, MiniGPT) reads the corpus through this one function, so their perplexities are comparable.
+model is prompted with `<|endoftext|>{sentence}<|sep|>` and asked to continue.
+
+The framing is text, so it lives with the corpus; `BOS` and `SEP` are the special tokens the tokenizer reserves
+(`minitoken.bpe.DEFAULT_SPECIALS`, checked by a test, since neither package imports the other). Turning the
+framed text into token ids is `minimodel.data`'s job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from lynx_cortex.paths import data_dir
-from minicorpus.rows import read_jsonl
-from minitoken.bpe import BPETokenizer
-from minitoken.shipped import load_shipped
+from minicorpus.split import SPLIT_NAMES
 
 BOS = "<|endoftext|>"
 SEP = "<|sep|>"
-SPLITS = ("train", "val", "test")
+SPLITS = SPLIT_NAMES
 
 
 def frame_row(row: Mapping[str, Any]) -> str:
@@ -53,28 +52,4 @@ def correction_of(continuation: str) -> str | None:
     return head if sep else None
 
 
-def encode_split(
-    tokenizer: BPETokenizer, name: str, *, data: Path | None = None
-) -> list[list[int]]:
-    """Token ids of every framed row of `<data>/processed/<name>.jsonl` (default: the project's `data/`)."""
-    if name not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {name!r}")
-    folder = (data if data is not None else data_dir()) / "processed"
-    return [tokenizer.encode(frame_row(row)) for row in read_jsonl(folder / f"{name}.jsonl")]
-
-
-def load_tokenizer(root: Path | None = None) -> BPETokenizer:
-    """The shipped tokenizer of the project at `root` (default: this one), hash-checked before loading."""
-    return load_shipped(root / "artifacts" if root is not None else None)
-
-
-__all__ = [
-    "BOS",
-    "SEP",
-    "SPLITS",
-    "correction_of",
-    "encode_split",
-    "frame_row",
-    "load_tokenizer",
-    "prompt",
-]
+__all__ = ["BOS", "SEP", "SPLITS", "correction_of", "frame_row", "prompt"]

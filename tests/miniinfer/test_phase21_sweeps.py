@@ -1,25 +1,22 @@
-"""Phase 20-21 labs on the shipped grammar checkpoint, at smoke size."""
+"""Phase 21 sampling labs on the shipped grammar checkpoint, at smoke size."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lynx_cortex.runner import run_lab
-from minieval.report import SECTIONS
-from miniinfer.labs.phase20_21_labs import (
+from minicorpus.framing import correction_of
+from miniinfer.labs.phase21_sweeps import (
     KS,
     PS,
-    REPORT_DIR,
     TAUS,
     EntropyRecorder,
     probe_rows,
 )
 from miniinfer.sampling import Temperature
-from minimodel.framing import correction_of
 
 
 @pytest.fixture(autouse=True)
@@ -76,19 +73,3 @@ def test_diversity_vs_accuracy(tmp_path: Path) -> None:
     assert table["top-k=1"]["distinct_per_prompt"] <= table["top-p=1.0"]["distinct_per_prompt"]
     assert all(0.0 <= row["accuracy"] <= 1.0 for row in table.values())
     assert (tmp_path / "run" / "diversity_vs_accuracy.png").stat().st_size > 0
-
-
-@pytest.mark.slow
-def test_eval_report_on_the_shipped_checkpoint(tmp_path: Path) -> None:
-    record = run_lab("20-eval-report", out=tmp_path / "run", seed=0)
-    report = tmp_path / "run" / REPORT_DIR
-    text = (report / "REPORT.md").read_text(encoding="utf-8")
-    assert [line for line in text.splitlines() if line.startswith("## ")] == list(SECTIONS)
-    data = json.loads((report / "results.json").read_text(encoding="utf-8"))
-    res = record.results
-    assert res["core_accuracy"] == data["accuracy"]["accuracy"]
-    lo, hi = res["core_wilson"]
-    assert 0.0 <= lo <= res["core_accuracy"] <= hi <= 1.0
-    assert set(res["perplexity"]) == {"val", "test"}
-    assert all(1.0 < ppl < 512 for ppl in res["perplexity"].values())
-    assert f"{REPORT_DIR}/reliability.png" in res["files"]

@@ -1,18 +1,15 @@
-"""Phase 20-21 labs on the shipped grammar checkpoint: the evaluation report and two sampling sweeps.
+"""Phase 21 labs on the shipped grammar checkpoint: two sampling sweeps.
 
-- `20-eval-report` runs exactly what `lynx eval` runs (`minieval.checkpoint_eval.write_eval`) on the shipped
-  weights, after their sha256 has been checked against the manifest, so the lab and the CLI cannot drift.
-- `21-temperature-sweep` and `21-diversity-vs-accuracy` ask the same model to correct a fixed set of held-out
-  val sentences, several samples each, under each strategy. A correction is the text between the prompt's
-  `<|sep|>` and the next one; it is right when it equals the row's target (`correct_form`, or the sentence itself
-  for correct rows). Diversity is the number of distinct corrections per prompt; the entropy is that of the
-  distribution each strategy actually samples from, averaged over every sampled token. Together they show the
-  trade the phase is about: more randomness buys variety and costs exact answers.
+`21-temperature-sweep` and `21-diversity-vs-accuracy` ask the shipped model to correct a fixed set of held-out
+val sentences, several samples each, under each strategy. A correction is the text between the prompt's
+`<|sep|>` and the next one; it is right when it equals the row's target (`correct_form`, or the sentence itself
+for correct rows). Diversity is the number of distinct corrections per prompt; the entropy is that of the
+distribution each strategy actually samples from, averaged over every sampled token. Together they show the
+trade the phase is about: more randomness buys variety and costs exact answers.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,14 +20,15 @@ from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
+from minicorpus.framing import correction_of
 from minicorpus.rows import read_jsonl
-from miniinfer.generate import generate
+from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Temperature, TopK, TopP, entropy
-from minimodel.framing import BOS, SEP, correction_of, load_tokenizer, prompt
+from minimodel.data import load_tokenizer
 from minimodel.mini_gpt import MiniGPT
+from minimodel.shipped import load_shipped_model
 
 CHECKPOINT = "grammar"
-REPORT_DIR = "report"
 TAUS = (0.2, 0.5, 0.8, 1.0, 1.5)
 KS = (1, 5, 20)
 PS = (0.5, 0.9, 0.95, 1.0)
@@ -92,28 +90,24 @@ def sweep(
     Every strategy sees the same prompts and the same per-sample seeds, so differences are the strategy's.
     """
     tokenizer = load_tokenizer()
-    stops = (*tokenizer.encode(SEP), *tokenizer.encode(BOS))
-    encoded = [tokenizer.encode(prompt(p.sentence)) for p in probes]
     table: dict[str, dict[str, float]] = {}
     for name, strategy in strategies.items():
         recorder = EntropyRecorder(strategy)
-        correct, distinct = 0, []
-        for r, (probe, ids) in enumerate(zip(probes, encoded, strict=True)):
-            outputs = set()
-            for s in range(samples):
-                new = generate(
-                    model,
-                    ids,
-                    max_new_tokens=max_new_tokens,
-                    strategy=recorder,
-                    seed=seed + 1000 * r + s,
-                    cache=True,
-                    stop_ids=stops,
-                )
-                text = tokenizer.decode(new)
-                outputs.add(text)
-                correct += correction_of(text) == probe.target
-            distinct.append(len(outputs))
+        texts = sample_continuations(
+            model,
+            tokenizer,
+            [p.sentence for p in probes],
+            strategy=recorder,
+            samples=samples,
+            max_new_tokens=max_new_tokens,
+            seed=seed,
+        )
+        correct = sum(
+            correction_of(text) == probe.target
+            for probe, outputs in zip(probes, texts, strict=True)
+            for text in outputs
+        )
+        distinct = [len(set(outputs)) for outputs in texts]
         table[name] = {
             "accuracy": correct / (len(probes) * samples),
             "distinct_per_prompt": float(np.mean(distinct)),
@@ -123,10 +117,7 @@ def sweep(
 
 
 def _shipped_model() -> MiniGPT:
-    from minitrain.shipped import load_shipped_checkpoint
-
-    model, _ = load_shipped_checkpoint(CHECKPOINT)
-    return model
+    return load_shipped_model(CHECKPOINT).model
 
 
 def _run_sweep(
@@ -142,30 +133,6 @@ def _run_sweep(
         seed=ctx.seed,
     )
     return cfg, table
-
-
-@lab("20-eval-report", title="The evaluation report of the shipped grammar checkpoint")
-def eval_report(ctx: LabContext) -> Mapping[str, Any]:
-    """`lynx eval` on the hash-verified shipped weights; the headline numbers come back as the lab's results."""
-    from minieval.checkpoint_eval import write_eval
-    from minitrain.shipped import verify_shipped
-
-    settings(ctx, {"default": {"checkpoint": CHECKPOINT}})
-    folder = verify_shipped(str(ctx.config["checkpoint"]))
-    # A subfolder: the runner writes the lab's own results.json at the top of the run folder.
-    report = ctx.path(REPORT_DIR)
-    paths = write_eval(folder, report)
-    data = json.loads((report / "results.json").read_text(encoding="utf-8"))
-    acc = data["accuracy"]
-    return {
-        "checkpoint": str(ctx.config["checkpoint"]),
-        "checkpoint_sha256": data["meta"]["checkpoint_sha256"],
-        "core_accuracy": acc["accuracy"],
-        "core_n": acc["n"],
-        "core_wilson": acc["wilson"],
-        "perplexity": {split: v["ppl"] for split, v in data["perplexity"].items()},
-        "files": sorted(f"{REPORT_DIR}/{p.name}" for p in paths),
-    }
 
 
 @lab("21-temperature-sweep", title="Temperature sweep on the shipped checkpoint's corrections")
@@ -218,4 +185,4 @@ def diversity_vs_accuracy(ctx: LabContext) -> Mapping[str, Any]:
     return {"ks": list(KS), "ps": list(PS), "table": table}
 
 
-__all__ = ["REPORT_DIR", "EntropyRecorder", "Probe", "probe_rows", "sweep"]
+__all__ = ["EntropyRecorder", "Probe", "probe_rows", "sweep"]
