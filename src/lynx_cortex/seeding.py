@@ -23,8 +23,6 @@ import subprocess
 import warnings
 from types import ModuleType
 
-import numpy as np
-
 #: The value of PYTHONHASHSEED this process was started with, captured before anything can change it.
 STARTUP_HASHSEED: str | None = os.environ.get("PYTHONHASHSEED")
 
@@ -70,6 +68,8 @@ def seed_everything(seed: int) -> None:
             HashSeedWarning,
             stacklevel=2,
         )
+    import numpy as np  # here, so that importing this module (the CLI does) stays cheap
+
     random.seed(seed)
     np.random.seed(seed)  # the legacy global state, for libraries that still read it
 

@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 a check that ran and failed (drift found, quiz failed, 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -37,7 +38,26 @@ class LynxGroup(click.Group):
 
     A `LynxError` raised anywhere below becomes exit 2, and so does a usage error, which click would otherwise
     print as a three-line block; the hint names the `--help` to read.
+
+    `lazy_subcommands` maps a command name to `"module:attribute"`; the module is imported only when that
+    command runs or `--help` lists it (click's documented lazy-group pattern).
     """
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
+            module, _, attribute = self.lazy_subcommands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy_subcommands[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

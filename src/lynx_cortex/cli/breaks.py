@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
+from lynx_cortex.catalog import index
 from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE, SEED, mode_option
-from lynx_cortex.registry import all_breaks
 from lynx_cortex.runner import DEFAULT_SEED, run_break
 
 
@@ -21,7 +21,7 @@ def group() -> None:
 @group.command("list")
 def list_breaks() -> None:
     """List the phases that have a runnable break."""
-    for item in all_breaks():
+    for item in index().breaks:
         click.echo(f"{item.phase:02d}  {item.title}")
 
 

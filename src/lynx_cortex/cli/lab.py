@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from lynx_cortex.catalog import index
 from lynx_cortex.cli._common import CONTEXT, SEED, mode_option
-from lynx_cortex.registry import all_labs
 from lynx_cortex.runner import DEFAULT_SEED, run_lab
 
 
@@ -20,7 +20,7 @@ def group() -> None:
 @click.option("--phase", type=click.IntRange(0, 41), help="Only this phase's labs.")
 def list_labs(phase: int | None) -> None:
     """List the registered labs."""
-    for item in all_labs():
+    for item in index().labs:
         if phase is None or item.phase == phase:
             click.echo(f"{item.id:<28} {item.title}")
 

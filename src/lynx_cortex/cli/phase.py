@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
+from lynx_cortex.catalog import index
 from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE
 from lynx_cortex.paths import project_root
-from lynx_cortex.phasecheck import check_phase
 from lynx_cortex.phases import PHASES, Phase, get_phase
-from lynx_cortex.registry import all_breaks, all_labs
 
 
 @click.group("phase", context_settings=CONTEXT)
@@ -32,8 +31,8 @@ def _yes(flag: bool) -> str:
 @group.command("list")
 def list_phases() -> None:
     """One line per phase: docs, quiz, labs and break available."""
-    labs = all_labs()
-    with_break = {b.phase for b in all_breaks()}
+    labs = index().labs
+    with_break = {b.phase for b in index().breaks}
     click.echo(f"{'NN':<3} {'slug':<26} {'docs':<5} {'quiz':<5} {'labs':<5} {'break':<6} title")
     for phase in PHASES:
         n_labs = sum(1 for lab in labs if lab.phase == phase.number)
@@ -69,9 +68,9 @@ def show(nn: int) -> None:
     click.echo("")
     click.echo(_intro(phase))
     click.echo("")
-    for lab in (lab for lab in all_labs() if lab.phase == phase.number):
+    for lab in (lab for lab in index().labs if lab.phase == phase.number):
         click.echo(f"lab:   lynx lab run {lab.id}  — {lab.title}")
-    for brk in (b for b in all_breaks() if b.phase == phase.number):
+    for brk in (b for b in index().breaks if b.phase == phase.number):
         click.echo(f"break: lynx break run {brk.phase:02d}  — {brk.title}")
     if phase.quiz_path.is_file():
         click.echo(f"quiz:  lynx quiz {phase.code}")
@@ -87,6 +86,8 @@ def show(nn: int) -> None:
 )
 def check(nn: int, skip_tests: bool, out: Path | None) -> None:
     """Run phase NN's tests, labs and break, validate its docs and quiz, write report.md; exit 1 on failure."""
+    from lynx_cortex.phasecheck import check_phase
+
     record, passed = check_phase(get_phase(nn), run_tests=not skip_tests, out=out)
     click.echo((record.out_dir / "report.md").read_text(encoding="utf-8"), nl=False)
     click.echo(str(record.out_dir))

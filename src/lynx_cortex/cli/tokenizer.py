@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,13 +12,16 @@ from lynx_cortex.artifacts import artifacts_dir, register
 from lynx_cortex.cli._common import CONTEXT
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir
-from minitoken import BPETokenizer
-from minitoken.corpus_text import load_corpus_text
-from minitoken.shipped import load_shipped
+
+if TYPE_CHECKING:
+    from minitoken import BPETokenizer
 
 
 def _load(directory: Path | None) -> BPETokenizer:
     """The tokenizer in `directory`, or the shipped one after checking its hashes."""
+    from minitoken import BPETokenizer
+    from minitoken.shipped import load_shipped
+
     return load_shipped() if directory is None else BPETokenizer.load(directory)
 
 
@@ -56,6 +60,9 @@ def train(
     vocab_size: int, corpus: Path | None, languages: str, out: Path, ship: bool, verbose: bool
 ) -> None:
     """Train a tokenizer on the corpus and save it to OUT."""
+    from minitoken import BPETokenizer
+    from minitoken.corpus_text import load_corpus_text
+
     text = load_corpus_text(
         corpus or data_dir(), languages=[s.strip() for s in languages.split(",") if s.strip()]
     )
