@@ -40,10 +40,13 @@ def pass_at_k_sub_eval(
     seed: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """pass@k per prompt cell (see the module docstring)."""
-    stops = (*tokenizer.encode(SEP), *tokenizer.encode(BOS))
+    stops = (
+        *tokenizer.encode(SEP, allowed_special="all"),
+        *tokenizer.encode(BOS, allowed_special="all"),
+    )
     outcomes: dict[str, list[bool]] = {}
     for r, (cell, sentence, target) in enumerate(tense_prompts(rows)):
-        ids = tokenizer.encode(prompt(sentence))
+        ids = tokenizer.encode(prompt(sentence), allowed_special="all")
         graded = []
         for s in range(samples):
             new = generate(

@@ -73,10 +73,10 @@ def test_lynx_sample_without_a_checkpoint_uses_the_shipped_one() -> None:
     tokenizer = load_tokenizer()
     expected = greedy_continue(
         model,
-        tokenizer.encode(frame_prompt("he work")),
+        tokenizer.encode(frame_prompt("he work"), allowed_special="all"),
         max_new_tokens=8,
         context_len=model.cfg.context_len,
-        stop_id=tokenizer.encode(BOS)[0],
+        stop_id=tokenizer.encode(BOS, allowed_special="all")[0],
     )
     assert json.loads(result.output)["ids"] == expected
 

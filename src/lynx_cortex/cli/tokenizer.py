@@ -84,11 +84,16 @@ def train(
 @group.command("encode")
 @tokenizer_option
 @click.option("--show", is_flag=True, help="Print each token's text instead of its id.")
+@click.option(
+    "--allow-special",
+    is_flag=True,
+    help="Turn special-token text such as <|sep|> into its id, as framing code does (default: plain text).",
+)
 @click.argument("text")
-def encode(directory: Path | None, show: bool, text: str) -> None:
+def encode(directory: Path | None, show: bool, allow_special: bool, text: str) -> None:
     """Print the token ids of TEXT."""
     tokenizer = _load(directory)
-    ids = tokenizer.encode(text)
+    ids = tokenizer.encode(text, allowed_special="all" if allow_special else frozenset())
     if show:
         vocab = tokenizer.vocab
         click.echo(" ".join(f"[{vocab.display(i)}]" for i in ids))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lynx_cortex.cli._common import CONTEXT
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import experiments_dir
+
+if TYPE_CHECKING:
+    from minitoken import BPETokenizer
 
 SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only a prompt
 
@@ -89,6 +93,21 @@ def train(
         click.echo(f"shipped {shipped_dir(name)} (sha256 in artifacts/MANIFEST.json)")
 
 
+def prompt_ids(tokenizer: BPETokenizer, sentence: str) -> list[int]:
+    """`framing.prompt(sentence)` as ids, with the user's sentence encoded as plain text.
+
+    Only the frame's own markers become control tokens, so a `<|sep|>` typed into the sentence stays seven
+    characters; for any other sentence the ids equal `encode(prompt(sentence), allowed_special="all")`.
+    """
+    from minimodel.framing import BOS, SEP
+
+    return [
+        *tokenizer.encode(BOS, allowed_special={BOS}),
+        *tokenizer.encode(sentence),
+        *tokenizer.encode(SEP, allowed_special={SEP}),
+    ]
+
+
 @click.command("sample", context_settings=CONTEXT)
 @click.argument("first", metavar="[CHECKPOINT]")
 @click.argument("second", metavar="PROMPT", required=False)
@@ -99,32 +118,28 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
 
     Without CHECKPOINT, the shipped `grammar` checkpoint is used after its sha256 have been verified.
     """
+    from minieval.checkpoint_eval import EvalInputError, load_checkpoint
     from minimodel.framing import BOS, load_tokenizer
-    from minimodel.framing import prompt as frame_prompt
-    from minitrain.run import load_trained
     from minitrain.sample import greedy_continue
     from minitrain.shipped import load_shipped_checkpoint
 
     prompt = first if second is None else second
-    try:
-        if second is None:
-            model, _ = load_shipped_checkpoint(SHIPPED_DEFAULT)
-        else:
-            model, _ = load_trained(Path(first))
-    except (ValueError, FileNotFoundError) as exc:
-        where = f"shipped {SHIPPED_DEFAULT!r}" if second is None else first
-        raise LynxError(f"cannot load checkpoint {where}: {exc}") from exc
+    if second is None:
+        model, _ = load_shipped_checkpoint(SHIPPED_DEFAULT)  # hash-checked: damage is a LynxError
+    else:
+        try:  # the loader `lynx eval` uses: every corrupt, truncated or empty file is one line
+            model = load_checkpoint(Path(first)).model
+        except EvalInputError as exc:
+            raise LynxError(str(exc)) from exc
     if not prompt.strip():
         raise LynxError("the prompt is empty")
     tokenizer = load_tokenizer()
-    ids = tokenizer.encode(frame_prompt(prompt))
-    stop = tokenizer.encode(BOS)
     new = greedy_continue(
         model,
-        ids,
+        prompt_ids(tokenizer, prompt),
         max_new_tokens=max_new_tokens,
         context_len=model.cfg.context_len,
-        stop_id=stop[0] if len(stop) == 1 else None,
+        stop_id=tokenizer.encode(BOS, allowed_special={BOS})[0],
     )
     text = tokenizer.decode(new)
     if as_json:

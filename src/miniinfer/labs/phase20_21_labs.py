@@ -92,8 +92,11 @@ def sweep(
     Every strategy sees the same prompts and the same per-sample seeds, so differences are the strategy's.
     """
     tokenizer = load_tokenizer()
-    stops = (*tokenizer.encode(SEP), *tokenizer.encode(BOS))
-    encoded = [tokenizer.encode(prompt(p.sentence)) for p in probes]
+    stops = (
+        *tokenizer.encode(SEP, allowed_special="all"),
+        *tokenizer.encode(BOS, allowed_special="all"),
+    )
+    encoded = [tokenizer.encode(prompt(p.sentence), allowed_special="all") for p in probes]
     table: dict[str, dict[str, float]] = {}
     for name, strategy in strategies.items():
         recorder = EntropyRecorder(strategy)

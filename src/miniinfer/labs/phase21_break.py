@@ -67,14 +67,14 @@ def sample_table(
 ) -> dict[str, dict[str, float]]:
     """Correctness, diversity and tail rate of top-p sampling at each p of `PS` (see the module docstring)."""
     tokenizer = load_tokenizer()
-    stop = tokenizer.encode(BOS)
+    stop = tokenizer.encode(BOS, allowed_special="all")
     table: dict[str, dict[str, float]] = {}
     for p in PS:
         correct, distinct = 0, []
         recorder = Recorder(TopP(p))
         for r, row in enumerate(rows):
             target = row["text"] if row["label"] == "correct" else row["correct_form"]
-            ids = tokenizer.encode(prompt(row["text"]))
+            ids = tokenizer.encode(prompt(row["text"]), allowed_special="all")
             outs = set()
             for s in range(samples):
                 new = generate(
