@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.phases import get_phase
 
 PASS_MARK = 0.70
@@ -199,13 +200,9 @@ def load_quiz(path: Path) -> Quiz:
     if not path.is_file():
         raise QuizError(f"quiz file not found: {path}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise QuizError(
-            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); save it as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise QuizError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        text = read_text(path)
+    except LynxError as exc:
+        raise QuizError(str(exc)) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -119,7 +119,7 @@ def read_results(path: Path) -> dict[str, Any]:
     file = path / RESULTS if path.is_dir() else path
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 at all
         raise EvalInputError(f"cannot read evaluation results {file}: {exc}") from exc
     if not isinstance(data, dict) or "accuracy" not in data:
         raise EvalInputError(f"{file} is not a results.json written by `lynx eval`")

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from lynx_cortex.atomic import write_json_atomic, write_text_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from minitoken.encoding import encode_word_fast, encode_word_naive
 from minitoken.pretokenize import WORD_PATTERN, special_splitter, split_specials, words
 from minitoken.training import Pair, Word, train_fast, train_naive
@@ -240,7 +241,7 @@ class BPETokenizer:
             if not path.is_file():
                 raise LynxError(f"tokenizer file not found: {path}")
         try:
-            config = json.loads(_read_text(config_path))
+            config = json.loads(read_text(config_path))
             if not isinstance(config, dict) or not isinstance(config["special_tokens"], list):
                 raise TypeError("expected an object with a special_tokens list")
             specials = [str(s) for s in config["special_tokens"]]
@@ -259,7 +260,7 @@ class BPETokenizer:
             raw: i for i, raw in enumerate(tokenizer._id_to_bytes) if i >= tokenizer._byte_offset
         }
         merges: list[Pair] = []
-        lines = _read_text(merges_path).splitlines()
+        lines = read_text(merges_path).splitlines()
         if not lines or lines[0] != MERGES_HEADER:
             raise LynxError(
                 f"{merges_path}:1: not a minitoken merges file (its first line must be {MERGES_HEADER!r})"
@@ -285,15 +286,3 @@ class BPETokenizer:
 
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8")
-
-
-def _read_text(path: Path) -> str:
-    """A tokenizer file as text; unreadable or non-UTF-8 bytes are an error naming the file and the byte."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise LynxError(
-            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})"
-        ) from None
-    except OSError as exc:
-        raise LynxError(f"{path}: cannot be read ({exc.strerror or exc})") from None

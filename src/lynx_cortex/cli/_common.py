@@ -11,11 +11,13 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import output_problem
 from lynx_cortex.labkit import MODE_ENV, MODES
 from lynx_cortex.registry import parse_phase
 from lynx_cortex.seeding import MAX_SEED
@@ -107,6 +109,26 @@ class PhaseType(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 
 PHASE = PhaseType()
 SEED = click.IntRange(0, MAX_SEED)
+
+
+class OutputPath(click.Path):
+    """An output file or folder, checked when the command line is parsed: a path under a file or of the
+    wrong kind is refused before any work starts, not after a long run when the results are written."""
+
+    def __init__(self, *, folder: bool) -> None:
+        super().__init__(path_type=Path, file_okay=not folder, dir_okay=folder)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        problem = output_problem(Path(os.fsdecode(path)), folder=self.folder)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return path
+
+
+OUT_DIR = OutputPath(folder=True)
+OUT_FILE = OutputPath(folder=False)
 
 
 def mode_option(func: Callable[..., Any]) -> Callable[..., Any]:

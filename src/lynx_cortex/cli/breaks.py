@@ -9,7 +9,14 @@ from typing import Any
 import click
 
 from lynx_cortex.catalog import index
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE, SEED, mode_option
+from lynx_cortex.cli._common import (
+    CONTEXT,
+    EXIT_FAILED_CHECK,
+    OUT_DIR,
+    PHASE,
+    SEED,
+    mode_option,
+)
 from lynx_cortex.runner import DEFAULT_SEED, run_break
 
 
@@ -33,7 +40,7 @@ def _show(value: Any) -> str:
 @click.argument("phase", type=PHASE)
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Output folder (default experiments/break-NN/<stamp>/).",
 )
 @click.option(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lynx_cortex.atomic import write_json_atomic, write_text_atomic
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, SEED
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, OUT_FILE, SEED
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir, experiments_dir
 from lynx_cortex.runner import target_dir
@@ -32,7 +32,7 @@ def group() -> None:
     show_default=True,
     help="Seed for row order, ids and the choice of error types.",
 )
-@click.option("--out", type=_DIR, help="Corpus folder (default: the project's data/).")
+@click.option("--out", type=OUT_DIR, help="Corpus folder (default: the project's data/).")
 @click.option(
     "--spec",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -76,7 +76,7 @@ def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
 )
 @click.option(
     "--report",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OUT_FILE,
     help="Also write the full report as JSON here.",
 )
 def validate(folder: Path | None, spec: Path | None, report: Path | None) -> None:
@@ -98,7 +98,7 @@ def validate(folder: Path | None, spec: Path | None, report: Path | None) -> Non
 @click.argument("folder", type=_DIR, required=False)
 @click.option(
     "--out",
-    type=_DIR,
+    type=OUT_DIR,
     help="Where to write the plots (default experiments/12-corpus-stats/<stamp>/).",
 )
 def stats(folder: Path | None, out: Path | None) -> None:
@@ -119,7 +119,7 @@ def stats(folder: Path | None, out: Path | None) -> None:
 @group.command("export-table")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OUT_FILE,
     help=f"Output file (default data/{TABLE_FILE}).",
 )
 @click.option(

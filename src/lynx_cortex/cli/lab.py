@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lynx_cortex.catalog import index
-from lynx_cortex.cli._common import CONTEXT, SEED, mode_option
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR, SEED, mode_option
 from lynx_cortex.runner import DEFAULT_SEED, run_lab
 
 
@@ -29,7 +29,7 @@ def list_labs(phase: int | None) -> None:
 @click.argument("lab_id", metavar="ID")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Output folder (default experiments/<id>/<stamp>/).",
 )
 @click.option(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lynx_cortex.catalog import index
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, PHASE
 from lynx_cortex.paths import project_root
 from lynx_cortex.phases import PHASES, Phase, get_phase
 
@@ -81,7 +81,7 @@ def show(nn: int) -> None:
 @click.option("--skip-tests", is_flag=True, help="Do not run the phase's tests.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Report folder (default experiments/phase-check-NN/<stamp>/).",
 )
 def check(nn: int, skip_tests: bool, out: Path | None) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import project_root
 
@@ -39,7 +39,31 @@ def _portal(host: str | None = None, port: int | None = None) -> Portal:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  # only a display name
         shown = f"[{shown}]" if ":" in shown else shown
         settings = settings.with_(base_url=f"http://{shown}:{port}")
-    return Portal.build(settings)
+    try:
+        return Portal.build(settings)
+    except OSError as exc:  # e.g. a SQLite path under a file
+        raise LynxError(
+            f"cannot open the database {settings.database_url!r}: {exc.strerror or exc}"
+        ) from None
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on before any work is done (uvicorn would only log it
+    after start-up and exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise LynxError(f"--host {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise LynxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _migrate(portal: Portal) -> str:
@@ -50,8 +74,9 @@ def _migrate(portal: Portal) -> str:
     try:
         return migrate(portal.engine)
     except SQLAlchemyError as exc:
+        reason = str(exc).splitlines()[0]  # SQLAlchemy appends a "Background on this error" line
         raise LynxError(
-            f"cannot migrate {portal.engine.url!r}: {exc.__class__.__name__}: {exc}"
+            f"cannot migrate {portal.engine.url!r}: {exc.__class__.__name__}: {reason}"
         ) from None
 
 
@@ -85,6 +110,7 @@ def group() -> None:
 @port_option
 def serve(host: str, port: int) -> None:
     """Serve the portal (the database must be migrated: `lynx portal migrate`)."""
+    _check_listen(host, port)
     _serve(_portal(host, port), host, port)
 
 
@@ -182,7 +208,7 @@ def _utcnow() -> datetime:
 @group.command("backup")
 @click.option(
     "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_DIR,
     default=None,
     help="Snapshot folder (default var/snapshots).",
 )
@@ -255,6 +281,8 @@ def up(host: str, port: int, no_serve: bool) -> None:
     """
     from miniportal.operations import admin_needs_invite, ensure_dev_secrets, invite
 
+    if not no_serve:
+        _check_listen(host, port)
     path = secrets_file()
     if ensure_dev_secrets(path):
         click.echo(

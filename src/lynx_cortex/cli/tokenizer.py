@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lynx_cortex.artifacts import artifacts_dir, register
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir
 
@@ -48,7 +48,7 @@ def group() -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     required=True,
     help="Folder for merges.txt, vocab.json, config.json.",
 )
@@ -93,7 +93,10 @@ def train(
 def encode(directory: Path | None, show: bool, allow_special: bool, text: str) -> None:
     """Print the token ids of TEXT."""
     tokenizer = _load(directory)
-    ids = tokenizer.encode(text, allowed_special="all" if allow_special else frozenset())
+    try:
+        ids = tokenizer.encode(text, allowed_special="all" if allow_special else frozenset())
+    except ValueError as exc:  # a lone surrogate (bytes the terminal could not decode)
+        raise LynxError(f"TEXT: {exc}") from None
     if show:
         vocab = tokenizer.vocab
         click.echo(" ".join(f"[{vocab.display(i)}]" for i in ids))

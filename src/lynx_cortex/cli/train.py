@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import experiments_dir
 
@@ -33,7 +33,7 @@ SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Run folder (default experiments/train-CONFIG/STAMP).",
 )
 @click.option(
@@ -134,9 +134,13 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
     if not prompt.strip():
         raise LynxError("the prompt is empty")
     tokenizer = load_tokenizer()
+    try:
+        ids = prompt_ids(tokenizer, prompt)
+    except ValueError as exc:  # a lone surrogate (bytes the terminal could not decode)
+        raise LynxError(f"PROMPT: {exc}") from None
     new = greedy_continue(
         model,
-        prompt_ids(tokenizer, prompt),
+        ids,
         max_new_tokens=max_new_tokens,
         context_len=model.cfg.context_len,
         stop_id=tokenizer.encode(BOS, allowed_special={BOS})[0],
