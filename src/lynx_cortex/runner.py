@@ -18,6 +18,7 @@ from lynx_cortex.files import check_output
 from lynx_cortex.labkit import jsonable, lab_mode
 from lynx_cortex.manifest import MANIFEST_NAME, Stopwatch, record_manifest
 from lynx_cortex.paths import experiments_dir
+from lynx_cortex.progress import activity
 from lynx_cortex.registry import BreakOutcome, LabContext, get_break, get_lab
 from lynx_cortex.seeding import seed_everything
 
@@ -75,7 +76,8 @@ def execute(
     try:
         seed_everything(seed)
         ctx = LabContext(out_dir=partial, seed=seed, config=dict(config or {}))
-        results = jsonable(dict(body(ctx)))
+        with activity(name):
+            results = jsonable(dict(body(ctx)))
         write_json_atomic(partial / RESULTS_NAME, results)
         artifacts = sorted(p for p in partial.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
         record_manifest(

@@ -28,6 +28,9 @@ STARTUP_HASHSEED: str | None = os.environ.get("PYTHONHASHSEED")
 
 MAX_SEED = 2**32 - 1
 
+#: Set (to "lynx") by the `lynx` CLI when it re-executed itself to fix PYTHONHASHSEED; recorded in manifests.
+HASHSEED_SET_BY = "LYNX_HASHSEED_SET_BY"
+
 #: Libraries whose versions change numerics; reported by `log_versions` in this order.
 TRACKED_LIBRARIES = ("numpy", "scipy", "torch")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lynx_cortex.progress import track
 from minieval.metrics import pass_at_k_table
 from miniinfer.generate import generate
 from miniinfer.sampling import TopP
@@ -45,7 +46,7 @@ def pass_at_k_sub_eval(
         *tokenizer.encode(BOS, allowed_special="all"),
     )
     outcomes: dict[str, list[bool]] = {}
-    for r, (cell, sentence, target) in enumerate(tense_prompts(rows)):
+    for r, (cell, sentence, target) in enumerate(track(tense_prompts(rows), desc="pass@k")):
         ids = tokenizer.encode(prompt(sentence), allowed_special="all")
         graded = []
         for s in range(samples):

@@ -7,13 +7,16 @@ second (`scripts/bench_cli_startup.py` measures it).
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import TextIO
 
 import click
 
 from lynx_cortex.cli._common import CONTEXT, LynxGroup
+from lynx_cortex.seeding import HASHSEED_SET_BY, process_hash_seed_fixed
 
 #: Command name -> "module:attribute" of the click command, imported on first use.
 COMMANDS: dict[str, str] = {
@@ -51,6 +54,36 @@ def _one_line_warning(
     print(f"lynx: warning: {message}", file=file or sys.stderr)
 
 
+#: Commands whose results must not depend on Python's per-process string-hash secret.
+REPRODUCIBLE = (("lab", "run"), ("break", "run"), ("phase", "check"), ("train",))
+FIXED_HASHSEED = "0"
+
+
+def wants_fixed_hash_seed(args: Sequence[str]) -> bool:
+    """Whether `lynx ARGS` runs something whose output a hash-ordered set could change."""
+    return any(tuple(args[: len(command)]) == command for command in REPRODUCIBLE)
+
+
+def _reexec_with_fixed_hash_seed(args: Sequence[str]) -> None:
+    """Start this same command again with PYTHONHASHSEED=0 when it was launched without a fixed one.
+
+    CPython draws the hash secret before any of our code runs, so setting the variable now would only reach
+    child processes; replacing the process is the one way to make `lynx lab run X`, typed as the README shows
+    it, reproducible. The run's manifest records both the value and that lynx set it. Phase 00's break is
+    unaffected: it launches its own children with and without the variable on purpose.
+    """
+    if process_hash_seed_fixed() or not wants_fixed_hash_seed(args):
+        return
+    if os.environ.get(HASHSEED_SET_BY):  # already re-executed once: never loop
+        return
+    env = {**os.environ, "PYTHONHASHSEED": FIXED_HASHSEED, HASHSEED_SET_BY: "lynx"}
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)  # noqa: S606
+    except OSError:
+        return  # cannot re-exec here: run on, and seed_everything's warning explains the risk
+
+
 def main() -> None:
+    _reexec_with_fixed_hash_seed(sys.argv[1:])
     warnings.showwarning = _one_line_warning
     cli(prog_name="lynx")

@@ -22,6 +22,7 @@ import numpy as np
 from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import LabContext, lab
 from minicorpus.rows import read_jsonl
 from miniinfer.generate import generate
@@ -98,7 +99,7 @@ def sweep(
     )
     encoded = [tokenizer.encode(prompt(p.sentence), allowed_special="all") for p in probes]
     table: dict[str, dict[str, float]] = {}
-    for name, strategy in strategies.items():
+    for name, strategy in track(strategies.items(), desc="strategies"):
         recorder = EntropyRecorder(strategy)
         correct, distinct = 0, []
         for r, (probe, ids) in enumerate(zip(probes, encoded, strict=True)):

@@ -25,6 +25,7 @@ import numpy as np
 from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
 from minicorpus.rows import read_jsonl
 from miniinfer.generate import generate
@@ -69,7 +70,7 @@ def sample_table(
     tokenizer = load_tokenizer()
     stop = tokenizer.encode(BOS, allowed_special="all")
     table: dict[str, dict[str, float]] = {}
-    for p in PS:
+    for p in track(PS, desc="top-p"):
         correct, distinct = 0, []
         recorder = Recorder(TopP(p))
         for r, row in enumerate(rows):
