@@ -46,6 +46,24 @@ class LoadedCheckpoint:
     folder: Path
     sha256: str
     step: int | None
+    seed: int | None = None
+
+
+def _training_facts(folder: Path, state: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(step, seed) of the weights: from the trainer state a full checkpoint carries, else from the
+    `summary.json` a shipped weights-only folder keeps beside them (its best step and training seed)."""
+    trainer = state.get("trainer")
+    if isinstance(trainer, dict):
+        config = trainer.get("config")
+        step, seed = trainer.get("step"), config.get("seed") if isinstance(config, dict) else None
+    else:
+        try:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = {}
+        summary = summary if isinstance(summary, dict) else {}
+        step, seed = summary.get("best_step"), summary.get("seed")
+    return (step if isinstance(step, int) else None, seed if isinstance(seed, int) else None)
 
 
 def load_checkpoint(path: Path) -> LoadedCheckpoint:
@@ -72,9 +90,8 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EvalInputError(f"cannot load checkpoint {path}: {reason}") from exc
     digest = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
-    trainer = ckpt.state.get("trainer")
-    step = trainer.get("step") if isinstance(trainer, dict) else None
-    return LoadedCheckpoint(model, folder, digest, step if isinstance(step, int) else None)
+    step, seed = _training_facts(folder, ckpt.state)
+    return LoadedCheckpoint(model, folder, digest, step, seed)
 
 
 def _leak_line(exc: LeakError) -> str:
@@ -106,6 +123,7 @@ def evaluate_checkpoint(
     meta = {
         "checkpoint_sha256": loaded.sha256,
         "step": loaded.step,
+        "seed": loaded.seed,
         "model": loaded.model.cfg.to_dict(),
     }
     results = evaluate(loaded.model, tokenizer, core, adversarial, perplexity_sets=sets, meta=meta)

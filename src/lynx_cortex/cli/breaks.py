@@ -20,7 +20,11 @@ from lynx_cortex.cli._common import (
 from lynx_cortex.runner import DEFAULT_SEED, run_break
 
 
-@click.group("break", context_settings=CONTEXT)
+@click.group(
+    "break",
+    context_settings=CONTEXT,
+    short_help="Break one thing on purpose and watch the symptom.",
+)
 def group() -> None:
     """Breaks: deliberately break one thing and watch the symptom appear."""
 
@@ -36,7 +40,7 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-@group.command("run")
+@group.command("run", short_help="Run a phase's break; exit 1 if no symptom shows.")
 @click.argument("phase", type=PHASE)
 @click.option(
     "--out",

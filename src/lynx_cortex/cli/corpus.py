@@ -19,12 +19,16 @@ TABLE_FILE = "conjugation_table.json"
 _DIR = click.Path(path_type=Path, file_okay=False)
 
 
-@click.group("corpus", context_settings=CONTEXT)
+@click.group(
+    "corpus",
+    context_settings=CONTEXT,
+    short_help="Build, validate, plot and export the verb corpus.",
+)
 def group() -> None:
     """The phase 12 verb corpus: build it, validate it, plot it, export its truth table."""
 
 
-@group.command("build")
+@group.command("build", short_help="Generate, validate and split the corpus.")
 @click.option(
     "--seed",
     type=SEED,
@@ -67,7 +71,7 @@ def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
     click.echo(str(folder))
 
 
-@group.command("validate")
+@group.command("validate", short_help="Re-run every check on a built corpus.")
 @click.argument("folder", type=_DIR, required=False)
 @click.option(
     "--spec",
@@ -94,7 +98,7 @@ def validate(folder: Path | None, spec: Path | None, report: Path | None) -> Non
         raise click.exceptions.Exit(EXIT_FAILED_CHECK)
 
 
-@group.command("stats")
+@group.command("stats", short_help="Print corpus numbers and write the phase 12 plots.")
 @click.argument("folder", type=_DIR, required=False)
 @click.option(
     "--out",
@@ -116,7 +120,7 @@ def stats(folder: Path | None, out: Path | None) -> None:
         click.echo(str(path))
 
 
-@group.command("export-table")
+@group.command("export-table", short_help="Write the verb truth table as JSON.")
 @click.option(
     "--out",
     type=OUT_FILE,

@@ -12,7 +12,9 @@ from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import experiments_dir
 
 
-@click.command("eval", context_settings=CONTEXT)
+@click.command(
+    "eval", context_settings=CONTEXT, short_help="Evaluate a checkpoint and write its report."
+)
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option(
     "--out",

@@ -11,7 +11,7 @@ from lynx_cortex.cli._common import CONTEXT, OUT_DIR, SEED, mode_option
 from lynx_cortex.runner import DEFAULT_SEED, run_lab
 
 
-@click.group("lab", context_settings=CONTEXT)
+@click.group("lab", context_settings=CONTEXT, short_help="List and run the labs.")
 def group() -> None:
     """Runnable labs: each writes manifest.json, results.json and plots under experiments/."""
 
@@ -25,7 +25,7 @@ def list_labs(phase: int | None) -> None:
             click.echo(f"{item.id:<28} {item.title}")
 
 
-@group.command("run")
+@group.command("run", short_help="Run a lab; its output folder is the last line.")
 @click.argument("lab_id", metavar="ID")
 @click.option(
     "--out",

@@ -12,7 +12,9 @@ from lynx_cortex.paths import project_root
 from lynx_cortex.phases import PHASES, Phase, get_phase
 
 
-@click.group("phase", context_settings=CONTEXT)
+@click.group(
+    "phase", context_settings=CONTEXT, short_help="The 42 phases: list, show and check them."
+)
 def group() -> None:
     """The 42 phases: what each teaches, where its code, labs, break and quiz are."""
 
@@ -28,7 +30,7 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "-"
 
 
-@group.command("list")
+@group.command("list", short_help="One line per phase: docs, quiz, labs, break.")
 def list_phases() -> None:
     """One line per phase: docs, quiz, labs and break available."""
     labs = index().labs
@@ -52,7 +54,7 @@ def _intro(phase: Phase) -> str:
     return body[0] if body else ""
 
 
-@group.command("show")
+@group.command("show", short_help="A phase's title, intro, labs, break and quiz.")
 @click.argument("nn", type=PHASE)
 def show(nn: int) -> None:
     """Title, intro, packages, labs, break and quiz of phase NN."""
@@ -76,7 +78,7 @@ def show(nn: int) -> None:
         click.echo(f"quiz:  lynx quiz {phase.code}")
 
 
-@group.command("check")
+@group.command("check", short_help="Check a phase: tests, labs, break, docs, quiz.")
 @click.argument("nn", type=PHASE)
 @click.option("--skip-tests", is_flag=True, help="Do not run the phase's tests.")
 @click.option(

@@ -100,12 +100,12 @@ port_option = click.option(
 )
 
 
-@click.group("portal", context_settings=CONTEXT)
+@click.group("portal", context_settings=CONTEXT, short_help="Serve and operate the learner portal.")
 def group() -> None:
     """The learner portal (phase 41): serve it, migrate its database, manage accounts, keys and backups."""
 
 
-@group.command("serve")
+@group.command("serve", short_help="Serve the portal.")
 @host_option
 @port_option
 def serve(host: str, port: int) -> None:
@@ -114,14 +114,14 @@ def serve(host: str, port: int) -> None:
     _serve(_portal(host, port), host, port)
 
 
-@group.command("migrate")
+@group.command("migrate", short_help="Upgrade the database to the latest schema.")
 def migrate_cmd() -> None:
     """Upgrade the database (LYNX_PORTAL_DATABASE_URL, default var/portal.db) to the latest schema."""
     portal = _portal()
     click.echo(f"database at revision {_migrate(portal)}")
 
 
-@group.command("create-admin")
+@group.command("create-admin", short_help="Create an admin and print an invite link.")
 @click.argument("username")
 def create_admin(username: str) -> None:
     """Create admin USERNAME if needed and print a single-use invite link (24 h)."""
@@ -136,7 +136,7 @@ def create_admin(username: str) -> None:
     click.echo(url)
 
 
-@group.command("invite")
+@group.command("invite", short_help="Print an invite link for a user.")
 @click.argument("username")
 @click.option(
     "--role",
@@ -159,7 +159,7 @@ def invite_cmd(username: str, role: str) -> None:
     click.echo(url)
 
 
-@group.command("rotate-key")
+@group.command("rotate-key", short_help="Re-encrypt sealed columns under a new master key.")
 @click.option(
     "--new-key-env",
     default="LYNX_PORTAL_NEW_MASTER_KEY",
@@ -205,7 +205,7 @@ def _utcnow() -> datetime:
     return utcnow()
 
 
-@group.command("backup")
+@group.command("backup", short_help="Snapshot the database, keep the newest KEEP.")
 @click.option(
     "--dest",
     type=OUT_DIR,
@@ -231,7 +231,7 @@ def backup_cmd(dest: Path | None, keep: int) -> None:
     click.echo(str(snapshot))
 
 
-@group.command("verify")
+@group.command("verify", short_help="Check a snapshot and print its row counts.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 def verify_cmd(snapshot: Path) -> None:
     """Integrity-check SNAPSHOT and print its row counts; exits 1 if it is damaged."""
@@ -247,7 +247,7 @@ def verify_cmd(snapshot: Path) -> None:
         raise LynxError(f"{snapshot} failed verification: {result.integrity}")
 
 
-@group.command("restore")
+@group.command("restore", short_help="Replace the database with a snapshot.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--force", is_flag=True, help="Restore even while a server is running (restart it after)."
@@ -265,7 +265,9 @@ def restore_cmd(snapshot: Path, force: bool) -> None:
     click.echo(f"restored {snapshot}")
 
 
-@click.command("up", context_settings=CONTEXT)
+@click.command(
+    "up", context_settings=CONTEXT, short_help="Start the learner portal with embedded defaults."
+)
 @host_option
 @port_option
 @click.option(

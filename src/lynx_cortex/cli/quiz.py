@@ -38,7 +38,7 @@ def _ask(item: QuizItem, lang: Lang) -> Response:
             click.echo(f"  {exc}")
 
 
-@click.command("quiz", context_settings=CONTEXT)
+@click.command("quiz", context_settings=CONTEXT, short_help="Take a phase's quiz in the terminal.")
 @click.argument("nn", type=PHASE)
 @learner_option
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)

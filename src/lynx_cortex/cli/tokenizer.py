@@ -104,7 +104,7 @@ def encode(directory: Path | None, show: bool, allow_special: bool, text: str) -
         click.echo(" ".join(str(i) for i in ids))
 
 
-@group.command("decode")
+@group.command("decode", short_help="Print the text of token IDS.")
 @tokenizer_option
 @click.argument("ids", nargs=-1, required=True)
 def decode(directory: Path | None, ids: tuple[str, ...]) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only a prompt
 
 
-@click.command("train", context_settings=CONTEXT)
+@click.command("train", context_settings=CONTEXT, short_help="Train MiniGPT on the framed corpus.")
 @click.option(
     "--config",
     "config_name",
@@ -108,7 +108,9 @@ def prompt_ids(tokenizer: BPETokenizer, sentence: str) -> list[int]:
     ]
 
 
-@click.command("sample", context_settings=CONTEXT)
+@click.command(
+    "sample", context_settings=CONTEXT, short_help="Continue a prompt with a trained model."
+)
 @click.argument("first", metavar="[CHECKPOINT]")
 @click.argument("second", metavar="PROMPT", required=False)
 @click.option("--max-new-tokens", type=click.IntRange(1, 512), default=40, show_default=True)
