@@ -72,7 +72,7 @@ def _reexec_with_fixed_hash_seed(args: Sequence[str]) -> None:
     it, reproducible. The run's manifest records both the value and that lynx set it. Phase 00's break is
     unaffected: it launches its own children with and without the variable on purpose.
     """
-    if process_hash_seed_fixed() or not wants_fixed_hash_seed(args):
+    if process_hash_seed_fixed() or not wants_fixed_hash_seed(args) or {"-h", "--help"} & set(args):
         return
     if os.environ.get(HASHSEED_SET_BY):  # already re-executed once: never loop
         return
