@@ -37,7 +37,9 @@ def test_every_summary_fits_unabridged(path: str, command: click.Command) -> Non
         f"`{path}` shows as {command.get_short_help_str(limit=SUMMARY_WIDTH)!r} in its group's "
         "--help: give it a short_help"
     )
-    assert whole.count("(") == whole.count(")"), f"`{path}`'s summary is cut mid-parenthesis: {whole!r}"
+    assert whole.count("(") == whole.count(")"), (
+        f"`{path}`'s summary is cut mid-parenthesis: {whole!r}"
+    )
 
 
 SHIPPED = project_root() / "artifacts" / "checkpoints" / "grammar"
