@@ -45,13 +45,55 @@ def test_without_pythonhashseed_nothing_warns_the_manifest_records_zero_and_brea
     assert results["broken"]["hash_order_identical"] is False
 
 
+#: A program that registers a one-line lab, then runs `lynx` on it: the re-exec repeats the same program, so
+#: the lab exists in the new process too, and the run stays cheap (no NumPy work, no child processes).
+_PROBE = """
+from lynx_cortex.cli import main
+from lynx_cortex.registry import lab
+lab("99-hash-probe", title="probe")(lambda ctx: {"hash_of_a": hash("a")})
+main()
+"""
+
+
 def test_a_hash_seed_the_user_chose_is_kept_and_not_marked(tmp_path: Path) -> None:
-    proc = _lynx(
-        ["break", "run", "00", "--out", str(tmp_path / "break")], tmp_path, PYTHONHASHSEED="7"
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    env = json.loads((tmp_path / "break" / "manifest.json").read_text())["env"]
-    assert env["PYTHONHASHSEED"] == "7" and env["LYNX_HASHSEED_SET_BY"] == "<unset>"
+    def run(out: str, **env: str) -> tuple[dict[str, str], int]:
+        clean = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONHASHSEED", "LYNX_HASHSEED_SET_BY")
+        }
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _PROBE,
+                "lab",
+                "run",
+                "99-hash-probe",
+                "--out",
+                str(tmp_path / out),
+            ],
+            capture_output=True,
+            text=True,
+            env={**clean, "LYNX_EXPERIMENTS_DIR": str(tmp_path), **env},
+            timeout=300,
+            check=True,
+        )
+        assert "warning" not in proc.stderr.lower(), proc.stderr
+        manifest = json.loads((tmp_path / out / "manifest.json").read_text())
+        return manifest["env"], json.loads((tmp_path / out / "results.json").read_text())[
+            "hash_of_a"
+        ]
+
+    chosen, chosen_hash = run("chosen", PYTHONHASHSEED="7")
+    assert chosen["PYTHONHASHSEED"] == "7" and chosen["LYNX_HASHSEED_SET_BY"] == "<unset>"
+    fixed, fixed_hash = run("fixed")
+    again, again_hash = run("again")
+    assert fixed["PYTHONHASHSEED"] == again["PYTHONHASHSEED"] == "0"
+    assert fixed["LYNX_HASHSEED_SET_BY"] == "lynx"
+    assert (
+        fixed_hash == again_hash != chosen_hash
+    )  # string hashing really is fixed, and by the seed
 
 
 @pytest.mark.parametrize(
