@@ -13,6 +13,7 @@ from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.manifest import sha256_file
 from lynx_cortex.paths import project_root
 
@@ -28,7 +29,7 @@ def _load(root: Path) -> dict[str, Any]:
     if not path.is_file():
         return {"files": {}}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise LynxError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):

@@ -14,8 +14,6 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import numpy as np
-
 from lynx_cortex.errors import LynxError
 from lynx_cortex.registry import LabContext
 
@@ -48,6 +46,8 @@ def jsonable(value: Any) -> Any:
 
     `json.dumps` would otherwise write bare NaN/Infinity, which browsers and most JSON parsers reject.
     """
+    import numpy as np  # here, so that the CLI's start-up (it needs only the modes above) skips NumPy
+
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

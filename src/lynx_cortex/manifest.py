@@ -19,6 +19,7 @@ from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.paths import project_root
 from lynx_cortex.runinfo import env_info, git_state, hardware_info
 from lynx_cortex.seeding import log_versions
@@ -111,13 +112,11 @@ def load_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise LynxError(f"manifest not found: {path}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise LynxError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
-    except UnicodeDecodeError as exc:
-        raise LynxError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if not isinstance(data, dict):
         raise LynxError(f"{path}: a manifest must be a JSON object, found {type(data).__name__}")
     return data

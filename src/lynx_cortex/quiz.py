@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.phases import get_phase
 
 PASS_MARK = 0.70
@@ -199,7 +200,11 @@ def load_quiz(path: Path) -> Quiz:
     if not path.is_file():
         raise QuizError(f"quiz file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = read_text(path)
+    except LynxError as exc:
+        raise QuizError(str(exc)) from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

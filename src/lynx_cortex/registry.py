@@ -1,21 +1,24 @@
 """The lab and break registries: a lab or break registers itself with a decorator next to its code.
 
-Packages that contribute labs list their registering module in `lynx_cortex.catalog.PLUGIN_MODULES`; nothing
-is imported until a command needs the registry, so `lynx --help` stays fast and a broken lab cannot break the
-rest of the CLI.
+Packages that contribute labs declare their labs package as a `lynx_cortex.labs` entry point (see
+`lynx_cortex.catalog`). Nothing is imported until a command needs it: listings read the decorators from source,
+running one lab imports only the module that defines it, so `lynx --help` stays fast and a broken lab cannot
+break the rest of the CLI.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from lynx_cortex.errors import LynxError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LAB_ID = re.compile(r"^(?P<phase>\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -30,6 +33,8 @@ class LabContext:
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
+        import numpy as np  # here, not at the top: listing labs must not pay for NumPy
+
         self.rng = np.random.default_rng(self.seed)
 
     def path(self, name: str) -> Path:
@@ -116,7 +121,17 @@ def breaks(phase: int, *, title: str, change: str) -> Callable[[BreakFunc], Brea
     return register
 
 
+def registered_labs(module: str) -> list[Lab]:
+    """The labs that `module` registered when it was imported."""
+    return [item for item in _LABS.values() if item.module == module]
+
+
+def registered_breaks(module: str) -> list[Break]:
+    return [item for item in _BREAKS.values() if item.module == module]
+
+
 def all_labs() -> list[Lab]:
+    """Every lab, with its function: imports every labs module (slow; listings use `catalog.index()`)."""
     from lynx_cortex.catalog import load_plugins
 
     load_plugins()
@@ -131,11 +146,16 @@ def all_breaks() -> list[Break]:
 
 
 def get_lab(lab_id: str) -> Lab:
-    labs = {item.id: item for item in all_labs()}
-    if lab_id not in labs:
-        close = [known for known in labs if known.startswith(lab_id[:2])] or list(labs)[:5]
+    from lynx_cortex.catalog import index
+
+    listed = {item.id: item for item in index().labs}
+    if lab_id not in _LABS and lab_id in listed:
+        importlib.import_module(listed[lab_id].module)  # only the module that defines it
+    if lab_id not in _LABS:
+        known = sorted(set(listed) | set(_LABS))
+        close = [item for item in known if item.startswith(lab_id[:2])] or known[:5]
         raise LynxError(f"unknown lab {lab_id!r}; try `lynx lab list` (e.g. {', '.join(close)})")
-    return labs[lab_id]
+    return _LABS[lab_id]
 
 
 def parse_phase(text: str) -> int:
@@ -147,8 +167,12 @@ def parse_phase(text: str) -> int:
 
 
 def get_break(phase: int) -> Break:
-    found = {item.phase: item for item in all_breaks()}
-    if phase not in found:
-        ready = ", ".join(f"{p:02d}" for p in sorted(found)) or "none yet"
+    from lynx_cortex.catalog import index
+
+    listed = {item.phase: item for item in index().breaks}
+    if phase not in _BREAKS and phase in listed:
+        importlib.import_module(listed[phase].module)
+    if phase not in _BREAKS:
+        ready = ", ".join(f"{p:02d}" for p in sorted(set(listed) | set(_BREAKS))) or "none yet"
         raise LynxError(f"phase {phase:02d} has no runnable break yet (available: {ready})")
-    return found[phase]
+    return _BREAKS[phase]

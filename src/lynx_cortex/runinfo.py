@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from lynx_cortex import seeding
+
 #: Environment variables that change results or their order; nothing else from `os.environ` is recorded.
 RECORDED_ENV = (
     "PYTHONHASHSEED",
@@ -28,8 +30,16 @@ RECORDED_ENV = (
 
 
 def env_info() -> dict[str, str]:
-    """The recorded variables, `<unset>` for absent ones so a diff shows when one appears."""
-    return {name: os.environ.get(name, "<unset>") for name in RECORDED_ENV}
+    """The recorded variables, `<unset>` for absent ones so a diff shows when one appears.
+
+    PYTHONHASHSEED is the value this process *started* with (the one its string hashing uses), not the seed
+    `seed_everything` exports for child processes; LYNX_HASHSEED_SET_BY says whether the `lynx` CLI set it.
+    """
+    recorded = {name: os.environ.get(name, "<unset>") for name in RECORDED_ENV}
+    started = seeding.STARTUP_HASHSEED
+    recorded["PYTHONHASHSEED"] = started if started is not None else "<unset>"
+    recorded[seeding.HASHSEED_SET_BY] = os.environ.get(seeding.HASHSEED_SET_BY, "<unset>")
+    return recorded
 
 
 def _cpu_model() -> str:

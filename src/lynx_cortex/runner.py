@@ -14,9 +14,11 @@ from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.errors import LynxError
-from lynx_cortex.labkit import jsonable
+from lynx_cortex.files import check_output
+from lynx_cortex.labkit import jsonable, lab_mode
 from lynx_cortex.manifest import MANIFEST_NAME, Stopwatch, record_manifest
 from lynx_cortex.paths import experiments_dir
+from lynx_cortex.progress import activity
 from lynx_cortex.registry import BreakOutcome, LabContext, get_break, get_lab
 from lynx_cortex.seeding import seed_everything
 
@@ -41,10 +43,14 @@ def _stamp_dir(parent: Path, clock: Stopwatch) -> Path:
 
 
 def target_dir(out: Path | None, default_parent: Path) -> Path:
-    """`out` if usable (absent or empty), else a fresh time-stamped folder under `default_parent`."""
+    """`out` if usable (absent or empty), else a fresh time-stamped folder under `default_parent`.
+
+    Checked before the run starts, so a bad folder fails at once rather than after the work is done."""
     if out is None:
+        check_output(default_parent, folder=True, what="output folder")
         return _stamp_dir(default_parent, Stopwatch())
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    check_output(out, folder=True, what="output folder")
+    if out.exists() and any(out.iterdir()):
         raise LynxError(
             f"output folder {out} already exists and is not empty; choose another --out"
         )
@@ -70,7 +76,8 @@ def execute(
     try:
         seed_everything(seed)
         ctx = LabContext(out_dir=partial, seed=seed, config=dict(config or {}))
-        results = jsonable(dict(body(ctx)))
+        with activity(name):
+            results = jsonable(dict(body(ctx)))
         write_json_atomic(partial / RESULTS_NAME, results)
         artifacts = sorted(p for p in partial.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
         record_manifest(
@@ -101,6 +108,7 @@ def run_lab(
 ) -> RunRecord:
     """Run a registered lab. `config` pre-sets entries of `ctx.config` (labs read their sizes from it)."""
     spec = get_lab(lab_id)
+    lab_mode()  # an unknown LYNX_LAB_MODE is refused even by a lab that has a single size
     target = target_dir(out, experiments_dir() / spec.id)
     return execute(
         spec.id, target, seed, spec.func, run_id=spec.id, extra={"kind": "lab"}, config=config
@@ -120,6 +128,7 @@ def run_break(
     config: Mapping[str, Any] | None = None,
 ) -> BreakRecord:
     spec = get_break(phase)
+    lab_mode()
     target = target_dir(out, experiments_dir() / f"break-{phase:02d}")
     holder: list[BreakOutcome] = []
 

@@ -23,12 +23,13 @@ import subprocess
 import warnings
 from types import ModuleType
 
-import numpy as np
-
 #: The value of PYTHONHASHSEED this process was started with, captured before anything can change it.
 STARTUP_HASHSEED: str | None = os.environ.get("PYTHONHASHSEED")
 
 MAX_SEED = 2**32 - 1
+
+#: Set (to "lynx") by the `lynx` CLI when it re-executed itself to fix PYTHONHASHSEED; recorded in manifests.
+HASHSEED_SET_BY = "LYNX_HASHSEED_SET_BY"
 
 #: Libraries whose versions change numerics; reported by `log_versions` in this order.
 TRACKED_LIBRARIES = ("numpy", "scipy", "torch")
@@ -70,6 +71,8 @@ def seed_everything(seed: int) -> None:
             HashSeedWarning,
             stacklevel=2,
         )
+    import numpy as np  # here, so that importing this module (the CLI does) stays cheap
+
     random.seed(seed)
     np.random.seed(seed)  # the legacy global state, for libraries that still read it
 

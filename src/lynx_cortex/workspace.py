@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 from lynx_cortex.atomic import write_json_atomic, write_text_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.paths import learners_dir, project_root
 from lynx_cortex.phases import PHASES
 
@@ -59,7 +61,7 @@ class Workspace:
         if not self.progress_json.exists():
             return {"learner": self.name, "phases": {}}
         try:
-            data = json.loads(self.progress_json.read_text(encoding="utf-8"))
+            data = json.loads(read_text(self.progress_json))
         except json.JSONDecodeError as exc:
             raise LynxError(
                 f"{self.progress_json}: not valid JSON (line {exc.lineno}: {exc.msg})"
@@ -98,6 +100,10 @@ def init_learner(name: str) -> Workspace:
 def list_learners() -> list[str]:
     base = learners_dir()
     if not base.is_dir():
+        if base.exists():
+            raise LynxError(
+                f"learners folder {base} is a file, not a folder (check LYNX_LEARNERS_DIR)"
+            )
         return []
     return sorted(p.name for p in base.iterdir() if p.is_dir() and NAME.match(p.name))
 
@@ -188,10 +194,17 @@ def add_journal_entry(
 ) -> Path:
     """Create the day's entry if needed; append `message` under a UTC time stamp when given."""
     path = journal_path(workspace, day)
-    text = path.read_text(encoding="utf-8") if path.exists() else f"# Journal — {day.isoformat()}\n"
+    text = read_text(path) if path.exists() else f"# Journal — {day.isoformat()}\n"
     if message is not None:
         if not message.strip():
             raise LynxError("journal message is empty")
+        control = next(
+            (ch for ch in message if unicodedata.category(ch) == "Cc" and ch != "\t"), None
+        )
+        if control is not None:
+            raise LynxError(
+                f"journal message has a control character (U+{ord(control):04X}); write plain text"
+            )
         text = text.rstrip("\n") + f"\n\n- {now.strftime('%H:%M')} UTC — {message.strip()}\n"
     write_text_atomic(path, text)
     return path

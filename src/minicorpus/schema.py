@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from lynx_cortex.paths import data_dir
 
 SPEC_NAME: Final = "corpus_spec.md"
@@ -47,7 +48,7 @@ def load_schema(spec_path: Path | None = None) -> dict[str, Any]:
     path = spec_path or default_spec_path()
     if not path.is_file():
         raise LynxError(f"corpus spec not found: {path}")
-    for number, block in enumerate(_fenced_blocks(path.read_text(encoding="utf-8"), "json"), 1):
+    for number, block in enumerate(_fenced_blocks(read_text(path, what="corpus spec"), "json"), 1):
         try:
             parsed = json.loads(block)
         except json.JSONDecodeError as exc:
@@ -63,7 +64,7 @@ def spec_version(spec_path: Path | None = None) -> str:
     path = spec_path or default_spec_path()
     if not path.is_file():
         raise LynxError(f"corpus spec not found: {path}")
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text(path, what="corpus spec").splitlines():
         cleaned = line.strip().strip("*_ ")
         if cleaned.startswith(_VERSION_LINE):
             version = cleaned.removeprefix(_VERSION_LINE).strip().strip("*_` ")

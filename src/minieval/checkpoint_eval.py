@@ -47,6 +47,24 @@ class LoadedCheckpoint:
     folder: Path
     sha256: str
     step: int | None
+    seed: int | None = None
+
+
+def _training_facts(folder: Path, state: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(step, seed) of the weights: from the trainer state a full checkpoint carries, else from the
+    `summary.json` a shipped weights-only folder keeps beside them (its best step and training seed)."""
+    trainer = state.get("trainer")
+    if isinstance(trainer, dict):
+        config = trainer.get("config")
+        step, seed = trainer.get("step"), config.get("seed") if isinstance(config, dict) else None
+    else:
+        try:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = {}
+        summary = summary if isinstance(summary, dict) else {}
+        step, seed = summary.get("best_step"), summary.get("seed")
+    return (step if isinstance(step, int) else None, seed if isinstance(seed, int) else None)
 
 
 def load_checkpoint(path: Path) -> LoadedCheckpoint:
@@ -67,11 +85,8 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EvalInputError(f"cannot load checkpoint {path}: {reason}") from exc
     digest = hashlib.sha256((loaded.folder / MODEL_FILE).read_bytes()).hexdigest()
-    trainer = loaded.state.get("trainer")
-    step = trainer.get("step") if isinstance(trainer, dict) else None
-    return LoadedCheckpoint(
-        loaded.model, loaded.folder, digest, step if isinstance(step, int) else None
-    )
+    step, seed = _training_facts(loaded.folder, loaded.state)
+    return LoadedCheckpoint(loaded.model, loaded.folder, digest, step, seed)
 
 
 def _leak_line(exc: LeakError) -> str:
@@ -103,6 +118,7 @@ def evaluate_checkpoint(
     meta = {
         "checkpoint_sha256": loaded.sha256,
         "step": loaded.step,
+        "seed": loaded.seed,
         "model": loaded.model.cfg.to_dict(),
     }
     results = evaluate(loaded.model, tokenizer, core, adversarial, perplexity_sets=sets, meta=meta)
@@ -116,7 +132,7 @@ def read_results(path: Path) -> dict[str, Any]:
     file = path / RESULTS if path.is_dir() else path
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8 at all
         raise EvalInputError(f"cannot read evaluation results {file}: {exc}") from exc
     if not isinstance(data, dict) or "accuracy" not in data:
         raise EvalInputError(f"{file} is not a results.json written by `lynx eval`")

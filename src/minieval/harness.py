@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
+from lynx_cortex.progress import track
 from minieval.metrics import (
     brier,
     brier_multiclass,
@@ -150,12 +151,13 @@ def evaluate(
     The caller is responsible for the leak check (`minieval.leak.assert_no_leak`) and for naming the sets
     (e.g. {"val": ..., "test": ..., "test_en": ...}).
     """
-    scored = {p.id: score_probe(model, encoder, p) for p in [*core, *adversarial]}
+    probes = track([*core, *adversarial], desc="probes", unit="probe")
+    scored = {p.id: score_probe(model, encoder, p) for p in probes}
     results = summarize(core, adversarial, scored)
     ppl: dict[str, Any] = {}
     for name, seqs in sorted((perplexity_sets or {}).items()):
         nll, tokens = 0.0, 0
-        for ids in seqs:
+        for ids in track(seqs, desc=f"perplexity {name}", unit="seq"):
             a, b = sequence_nll(model, ids)
             nll, tokens = nll + a, tokens + b
         ppl[name] = {"nll": nll, "tokens": tokens, "ppl": perplexity(nll, tokens)}

@@ -136,21 +136,36 @@ def _slice_tables(results: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def header_lines(
+    meta: Mapping[str, Any], *, checkpoint_name: str, eval_date: str = "(not recorded)"
+) -> list[str]:
+    """The report's title and identity block; a fact the checkpoint does not record reads "n/a"."""
+
+    def fact(key: str) -> Any:
+        value = meta.get(key)
+        return "n/a" if value is None else value
+
+    return [
+        f"# Eval report — {checkpoint_name}",
+        "",
+        f"- **Checkpoint sha256:** {fact('checkpoint_sha256')}",
+        f"- **Training step:** {fact('step')}",
+        f"- **Probe set sha256:** {fact('probe_set_sha256')}",
+        f"- **Eval date:** {eval_date}",
+        f"- **Seed:** {fact('seed')}",
+    ]
+
+
 def render_report(
     results: Mapping[str, Any], *, checkpoint_name: str, eval_date: str = "(not recorded)"
 ) -> str:
     """The REPORT.md text: header, then the 8 sections in the seed's order."""
-    meta = results.get("meta", {})
     cal = results["calibration"]
     labels = results["confusion"]["labels"]
     lines = [
-        f"# Eval report — {checkpoint_name}",
-        "",
-        f"- **Checkpoint sha256:** {meta.get('checkpoint_sha256', 'n/a')}",
-        f"- **Training step:** {meta.get('step', 'n/a')}",
-        f"- **Probe set sha256:** {meta.get('probe_set_sha256', 'n/a')}",
-        f"- **Eval date:** {eval_date}",
-        f"- **Seed:** {meta.get('seed', 'n/a')}",
+        *header_lines(
+            results.get("meta", {}), checkpoint_name=checkpoint_name, eval_date=eval_date
+        ),
         "",
         SECTIONS[0],
         "",
@@ -299,6 +314,7 @@ __all__ = [
     "SECTIONS",
     "adversarial_csv",
     "per_slice_csv",
+    "header_lines",
     "plot_adversarial",
     "plot_per_slice",
     "plot_reliability",

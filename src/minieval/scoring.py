@@ -17,8 +17,9 @@ every candidate. Confidence is the softmax of the candidates' scores.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -30,7 +31,11 @@ from miniinfer.generate import LanguageModel
 
 
 class Encoder(Protocol):
-    def encode(self, text: str) -> list[int]: ...
+    """A tokenizer; framed text opts in to its special tokens (`minitoken.BPETokenizer.encode`)."""
+
+    def encode(
+        self, text: str, *, allowed_special: AbstractSet[str] | Literal["all"] = ...
+    ) -> list[int]: ...
 
 
 def _log_probs(model: LanguageModel, ids: Sequence[int]) -> np.ndarray:
@@ -100,7 +105,7 @@ def score_probe(
     before = probe.before_blank
     stem = before.rstrip()
     gap = before[len(stem) :]
-    context = encoder.encode(frame(probe.shown) + stem)
+    context = encoder.encode(frame(probe.shown) + stem, allowed_special="all")
     scores, lengths = [], []
     for cand in probe.candidates:
         ids = encoder.encode(gap + cand)

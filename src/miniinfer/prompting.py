@@ -11,10 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from minicorpus.framing import BOS, SEP, prompt
+from lynx_cortex.progress import track
+from minicorpus.framing import BOS, SEP
 from miniinfer.generate import LanguageModel, generate
 from miniinfer.sampling import Strategy
 from minitoken.bpe import BPETokenizer
+
+
+def prompt_ids(tokenizer: BPETokenizer, sentence: str) -> list[int]:
+    """`minicorpus.framing.prompt(sentence)` as ids, with the sentence itself encoded as plain text.
+
+    Only the frame's own markers become control tokens, so a `<|sep|>` typed into a learner's sentence stays
+    seven characters; for any other sentence the ids equal `encode(prompt(sentence), allowed_special="all")`.
+    """
+    return [
+        *tokenizer.encode(BOS, allowed_special={BOS}),
+        *tokenizer.encode(sentence),
+        *tokenizer.encode(SEP, allowed_special={SEP}),
+    ]
 
 
 def sample_continuations(
@@ -35,10 +49,10 @@ def sample_continuations(
     """
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
-    stops = [i for marker in stop_at for i in tokenizer.encode(marker)]
+    stops = [i for marker in stop_at for i in tokenizer.encode(marker, allowed_special="all")]
     out: list[list[str]] = []
-    for r, sentence in enumerate(sentences):
-        ids = tokenizer.encode(prompt(sentence))
+    for r, sentence in enumerate(track(sentences, desc="sampling")):
+        ids = prompt_ids(tokenizer, sentence)
         texts = []
         for s in range(samples):
             new = generate(
@@ -55,4 +69,4 @@ def sample_continuations(
     return out
 
 
-__all__ = ["sample_continuations"]
+__all__ = ["prompt_ids", "sample_continuations"]

@@ -23,7 +23,10 @@ def encode_split(
     if name not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {name!r}")
     folder = (data if data is not None else data_dir()) / "processed"
-    return [tokenizer.encode(frame_row(row)) for row in read_jsonl(folder / f"{name}.jsonl")]
+    return [
+        tokenizer.encode(frame_row(row), allowed_special="all")
+        for row in read_jsonl(folder / f"{name}.jsonl")
+    ]
 
 
 def load_tokenizer(root: Path | None = None) -> BPETokenizer:

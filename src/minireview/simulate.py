@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from lynx_cortex.progress import track
 from minireview.interface import Button, ReviewScheduler
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -97,7 +98,7 @@ def simulate(scheduler: ReviewScheduler, config: SimulationConfig) -> Simulation
     reviews = np.zeros(config.days)
     retention = np.zeros(config.days)
     total = retired = 0
-    for learner in range(config.learners):
+    for learner in track(range(config.learners), desc="learners", unit="learner"):
         cards: list[_Card] = []
         for day in range(config.days):
             now = START + timedelta(days=day)

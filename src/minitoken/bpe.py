@@ -2,20 +2,28 @@
 
 Ids 0..k-1 are the special tokens, the next 256 ids are the single bytes, and every merge adds one id after
 that. The files a tokenizer saves are meant to be read by people and diffed by git: merges in hex, one per line.
+
+Special tokens are control signals (start of a sequence, the separator the tutor's answer follows), so text can
+become one only when the caller says so, as in tiktoken: `encode(text)` treats `"<|sep|>"` in a user's sentence
+as the seven ordinary characters it is, and framing code that builds training or prompt sequences passes
+`allowed_special="all"` (or the set it needs). A user can therefore never forge a control token by typing it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from tqdm import tqdm
 
 from lynx_cortex.atomic import write_json_atomic, write_text_atomic
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import read_text
 from minitoken.encoding import encode_word_fast, encode_word_naive
 from minitoken.pretokenize import WORD_PATTERN, special_splitter, split_specials, words
 from minitoken.training import Pair, Word, train_fast, train_naive
@@ -24,6 +32,10 @@ from minitoken.vocab import Vocab
 DEFAULT_SPECIALS: tuple[str, ...] = ("<|pad|>", "<|endoftext|>", "<|unk|>", "<|sep|>")
 FORMAT_VERSION = 1
 MERGES_HEADER = "#minitoken-bpe merges v1: <hex left>\\t<hex right>, in merge order"
+
+#: Which special-token texts `encode` may turn into their ids: "all", or a set of them (default: none).
+AllowedSpecial: TypeAlias = AbstractSet[str] | Literal["all"]
+NO_SPECIALS: frozenset[str] = frozenset()
 
 
 class BPETokenizer:
@@ -55,6 +67,7 @@ class BPETokenizer:
         self._ranks = {pair: rank for rank, pair in enumerate(self.merges)}
         self._special_ids = {s: i for i, s in enumerate(specials)}
         self._splitter = special_splitter(specials)
+        self._splitters: dict[frozenset[str], re.Pattern[str] | None] = {}
         self._cache: dict[str, tuple[int, ...]] = {}
 
     # ------------------------------------------------------------------ training
@@ -102,16 +115,42 @@ class BPETokenizer:
 
     # ------------------------------------------------------------------ encode / decode
 
-    def _pieces(self, text: str) -> Iterable[tuple[str, bool]]:
+    def _splitter_for(self, allowed_special: AllowedSpecial) -> re.Pattern[str] | None:
+        """The pattern that cuts out the allowed special tokens (None: nothing is special)."""
+        if allowed_special == "all":
+            return self._splitter
+        given: object = (
+            allowed_special  # typed callers cannot pass another string; untyped ones can
+        )
+        if isinstance(given, str):
+            raise ValueError(
+                f'allowed_special is "all" or a set of special tokens, not the string {allowed_special!r}'
+            )
+        allowed = frozenset(allowed_special)
+        if allowed not in self._splitters:
+            unknown = sorted(allowed - set(self.special_tokens))
+            if unknown:
+                raise ValueError(
+                    f"allowed_special names {unknown}, which are not special tokens of this "
+                    f"tokenizer ({', '.join(self.special_tokens) or 'none'})"
+                )
+            self._splitters[allowed] = special_splitter(
+                [s for s in self.special_tokens if s in allowed]
+            )
+        return self._splitters[allowed]
+
+    def _pieces(self, text: str, allowed_special: AllowedSpecial) -> Iterable[tuple[str, bool]]:
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
             index = next(i for i, ch in enumerate(text) if 0xD800 <= ord(ch) <= 0xDFFF)
             raise ValueError(
                 f"text has a lone surrogate at index {index}; it is not encodable Unicode"
             )
-        return split_specials(text, self._splitter)
+        return split_specials(text, self._splitter_for(allowed_special))
 
-    def encode(self, text: str) -> list[int]:
-        """Ids for `text`; special-token strings become their single id, everything else goes through BPE."""
+    def encode(self, text: str, *, allowed_special: AllowedSpecial = NO_SPECIALS) -> list[int]:
+        """Ids for `text`. Special-token text becomes its single id only where `allowed_special` allows it
+        ("all" or a set of special tokens); by default it is ordinary text and goes through BPE like any other,
+        so ids 0..k-1 never come out of user input."""
         out: list[int] = []
         cache, offset, ranks, first = (
             self._cache,
@@ -119,7 +158,7 @@ class BPETokenizer:
             self._ranks,
             self._first_merge_id,
         )
-        for piece, special in self._pieces(text):
+        for piece, special in self._pieces(text, allowed_special):
             if special:
                 out.append(self._special_ids[piece])
                 continue
@@ -131,10 +170,12 @@ class BPETokenizer:
                 out.extend(ids)
         return out
 
-    def encode_naive(self, text: str) -> list[int]:
+    def encode_naive(
+        self, text: str, *, allowed_special: AllowedSpecial = NO_SPECIALS
+    ) -> list[int]:
         """Reference encoder: every merge in training order over every word, no cache (for tests and the lab)."""
         out: list[int] = []
-        for piece, special in self._pieces(text):
+        for piece, special in self._pieces(text, allowed_special):
             if special:
                 out.append(self._special_ids[piece])
                 continue
@@ -200,7 +241,9 @@ class BPETokenizer:
             if not path.is_file():
                 raise LynxError(f"tokenizer file not found: {path}")
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
+            config = json.loads(read_text(config_path))
+            if not isinstance(config, dict) or not isinstance(config["special_tokens"], list):
+                raise TypeError("expected an object with a special_tokens list")
             specials = [str(s) for s in config["special_tokens"]]
             expected_size = int(config["vocab_size"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -209,12 +252,19 @@ class BPETokenizer:
             raise LynxError(
                 f"{config_path}: format version {config.get('version')!r}, expected {FORMAT_VERSION}"
             )
-        tokenizer = cls(specials)
+        try:
+            tokenizer = cls(specials)
+        except ValueError as exc:
+            raise LynxError(f"{config_path}: {exc}") from None
         lookup = {
             raw: i for i, raw in enumerate(tokenizer._id_to_bytes) if i >= tokenizer._byte_offset
         }
         merges: list[Pair] = []
-        lines = merges_path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(merges_path).splitlines()
+        if not lines or lines[0] != MERGES_HEADER:
+            raise LynxError(
+                f"{merges_path}:1: not a minitoken merges file (its first line must be {MERGES_HEADER!r})"
+            )
         for number, line in enumerate(lines[1:], start=2):
             try:
                 left_hex, right_hex = line.split("\t")

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from tqdm import tqdm
 
+from lynx_cortex import progress
 from minigrad.gcpause import gc_paused
 from minigrad.nn.module import Parameter
 from minigrad.optim import AdamW, ScheduledLR, clip_grad_norm_
@@ -131,7 +131,7 @@ class Trainer:
         val_classes: Sequence[str] | None = None,
         log: MetricsLog | None = None,
         observer: Observer | None = None,
-        progress: bool = False,
+        progress: bool = True,  # drawn only when stderr is a terminal (lynx_cortex.progress)
     ) -> None:
         if not val:
             raise ValueError("Trainer needs a non-empty validation split")
@@ -254,13 +254,8 @@ class Trainer:
         records: list[dict[str, Any]] = []
         if self.step == 0:
             self._evaluate_and_track(on_best, on_eval)
-        bar = tqdm(
-            total=target,
-            initial=self.step,
-            disable=not self.progress,
-            desc="train",
-            unit="step",
-            dynamic_ncols=True,
+        bar = progress.bar(
+            total=target, initial=self.step, desc="train", unit="step", show=self.progress
         )
         try:
             while self.step < target and not self.stopped_early:

@@ -36,7 +36,7 @@ class WordEncoder:
 
     vocab: dict[str, int] = field(default_factory=dict)
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special: object = frozenset()) -> list[int]:
         ids = []
         for word in _WORDS.findall(text):
             if word not in self.vocab:

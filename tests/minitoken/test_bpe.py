@@ -28,6 +28,11 @@ MIXED = [
 ] * 3
 
 
+TRAINED_WITH_SPECIALS = BPETokenizer().train(
+    ["<|endoftext|>he works<|sep|>he works<|endoftext|>", *MIXED], 320
+)
+
+
 def toy_tokenizer(n_merges: int, algorithm: str = "fast") -> BPETokenizer:
     return BPETokenizer(()).train(TOY, 256 + n_merges, special_tokens=(), algorithm=algorithm)  # type: ignore[arg-type]
 
@@ -165,14 +170,64 @@ def test_bytes_of_multibyte_characters() -> None:
     assert BPETokenizer().encode("") == [] and BPETokenizer().decode([]) == ""
 
 
-def test_special_tokens_are_atomic() -> None:
+def test_special_tokens_are_atomic_when_allowed() -> None:
     corpus = ["<|endoftext|>he works<|sep|>he works<|endoftext|>"] * 5
     t = BPETokenizer().train(corpus, 300)
     assert all(b"<|" not in t.token_bytes(i) for i in range(4, t.vocab_size))
-    ids = t.encode("<|endoftext|>he work <|sep|> he works<|endoftext|>")
+    framed = "<|endoftext|>he work <|sep|> he works<|endoftext|>"
+    ids = t.encode(framed, allowed_special="all")
     assert ids[0] == 1 and ids[-1] == 1 and 3 in ids
-    assert t.decode(ids) == "<|endoftext|>he work <|sep|> he works<|endoftext|>"
-    assert t.encode("<|endoftext") != [1]  # a partial special token is plain text
+    assert t.decode(ids) == framed
+    assert t.encode_naive(framed, allowed_special="all") == ids
+    assert t.encode("<|endoftext", allowed_special="all") != [1]  # a partial special is plain text
+
+
+def test_user_text_never_becomes_a_special_token_by_default() -> None:
+    # The example: today's special id 3 must not come out of a user's sentence.
+    t = BPETokenizer().train(MIXED, 300)
+    text = "he goed <|sep|> home"
+    ids = t.encode(text)
+    assert min(ids) >= len(DEFAULT_SPECIALS)
+    assert t.decode(ids) == text and t.encode_naive(text) == ids
+    # The special's text costs exactly the bytes-level tokens of "<|sep|>" inside the sentence.
+    assert t.encode(text, allowed_special="all") == t.encode("he goed ") + [3] + t.encode(" home")
+
+
+def test_allowed_special_can_name_a_subset() -> None:
+    t = BPETokenizer().train(MIXED, 300)
+    ids = t.encode("<|endoftext|>a<|sep|>", allowed_special={"<|sep|>"})
+    assert ids[-1] == 3 and 1 not in ids
+    assert t.decode(ids) == "<|endoftext|>a<|sep|>"
+    with pytest.raises(ValueError, match="not special tokens"):
+        t.encode("x", allowed_special={"<|nope|>"})
+    with pytest.raises(ValueError, match="not the string"):
+        t.encode("x", allowed_special="<|sep|>")  # type: ignore[arg-type]
+
+
+_SPECIAL_TEXT = st.sampled_from(DEFAULT_SPECIALS)
+_USER_TEXT = st.lists(st.one_of(st.text(max_size=12), _SPECIAL_TEXT), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_USER_TEXT)
+def test_property_user_strings_never_produce_special_ids(text: str) -> None:
+    # Any mix of ordinary text and the exact text of every special token (and pieces of them glued to it).
+    t = TRAINED_WITH_SPECIALS
+    ids = t.encode(text)
+    assert all(i >= len(DEFAULT_SPECIALS) for i in ids)
+    assert t.decode(ids) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abc ñé<|>", max_size=10), min_size=1, max_size=4))
+def test_property_framing_opted_in_still_produces_specials(parts: list[str]) -> None:
+    # What framing code does: join fields with specials and opt in; every special shows up as its id.
+    t = TRAINED_WITH_SPECIALS
+    framed = "<|endoftext|>" + "<|sep|>".join(parts) + "<|endoftext|>"
+    ids = t.encode(framed, allowed_special="all")
+    assert ids[0] == 1 and ids[-1] == 1
+    assert ids.count(3) >= len(parts) - 1
+    assert t.decode(ids) == framed
 
 
 def test_decode_rejects_bad_ids() -> None:
@@ -204,6 +259,25 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     assert merges[0].startswith("#") and all(len(line.split("\t")) == 2 for line in merges[1:])
     config = json.loads((tmp_path / "tok" / "config.json").read_text())
     assert config["vocab_size"] == 330 and config["special_tokens"] == list(DEFAULT_SPECIALS)
+
+
+def test_load_names_a_merges_file_that_is_not_utf8_or_not_merges(tmp_path: Path) -> None:
+    directory = BPETokenizer().train(MIXED, 300).save(tmp_path / "tok")
+    merges = directory / "merges.txt"
+    merges.write_bytes(merges.read_bytes() + b"\xff\xfe\n")
+    with pytest.raises(LynxError, match=r"merges.txt: not UTF-8 text \(byte \d+ is 0xff\)"):
+        BPETokenizer.load(directory)
+    merges.write_text("")
+    with pytest.raises(LynxError, match=r"merges.txt:1: not a minitoken merges file"):
+        BPETokenizer.load(directory)
+    (directory / "config.json").write_text(
+        '{"special_tokens": ["a", "a"], "vocab_size": 1, "version": 1}'
+    )
+    with pytest.raises(LynxError, match=r"config.json: special tokens must be distinct"):
+        BPETokenizer.load(directory)
+    (directory / "config.json").write_text("[1, 2]")
+    with pytest.raises(LynxError, match=r"config.json: not a minitoken config"):
+        BPETokenizer.load(directory)
 
 
 def test_load_reports_damage(tmp_path: Path) -> None:

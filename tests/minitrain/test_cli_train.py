@@ -76,4 +76,4 @@ def test_bad_input_is_one_line(run_dir: Path, tmp_path: Path) -> None:
     missing = runner.invoke(cli, ["train", "--resume", str(tmp_path)])
     assert missing.exit_code == 2 and "no checkpoint/" in missing.output
     nothing = runner.invoke(cli, ["sample", str(tmp_path / "nope"), "hi"])
-    assert nothing.exit_code == 2 and "cannot load checkpoint" in nothing.output
+    assert nothing.exit_code == 2 and "nope does not exist" in nothing.output

@@ -77,12 +77,12 @@ def test_lynx_sample_without_a_checkpoint_uses_the_shipped_one() -> None:
     # The CLI decodes with the KV cache; the training graph, window by window, must give the same tokens.
     expected = generate(
         model,
-        tokenizer.encode(frame_prompt("he work")),
+        tokenizer.encode(frame_prompt("he work"), allowed_special="all"),
         max_new_tokens=8,
         strategy=Greedy(),
         seed=0,
         cache=False,
-        stop_ids=tokenizer.encode(BOS),
+        stop_ids=tokenizer.encode(BOS, allowed_special="all"),
     )
     assert json.loads(result.output)["ids"] == expected
 

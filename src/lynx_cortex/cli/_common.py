@@ -7,14 +7,17 @@ Exit codes: 0 success, 1 a check that ran and failed (drift found, quiz failed, 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from lynx_cortex.errors import LynxError
+from lynx_cortex.files import output_problem
 from lynx_cortex.labkit import MODE_ENV, MODES
 from lynx_cortex.registry import parse_phase
 from lynx_cortex.seeding import MAX_SEED
@@ -37,7 +40,26 @@ class LynxGroup(click.Group):
 
     A `LynxError` raised anywhere below becomes exit 2, and so does a usage error, which click would otherwise
     print as a three-line block; the hint names the `--help` to read.
+
+    `lazy_subcommands` maps a command name to `"module:attribute"`; the module is imported only when that
+    command runs or `--help` lists it (click's documented lazy-group pattern).
     """
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
+            module, _, attribute = self.lazy_subcommands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self.lazy_subcommands[cmd_name]} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -87,6 +109,26 @@ class PhaseType(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 
 PHASE = PhaseType()
 SEED = click.IntRange(0, MAX_SEED)
+
+
+class OutputPath(click.Path):
+    """An output file or folder, checked when the command line is parsed: a path under a file or of the
+    wrong kind is refused before any work starts, not after a long run when the results are written."""
+
+    def __init__(self, *, folder: bool) -> None:
+        super().__init__(path_type=Path, file_okay=not folder, dir_okay=folder)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        problem = output_problem(Path(os.fsdecode(path)), folder=self.folder)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return path
+
+
+OUT_DIR = OutputPath(folder=True)
+OUT_FILE = OutputPath(folder=False)
 
 
 def mode_option(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,12 +8,23 @@ from typing import Any
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE, SEED, mode_option
-from lynx_cortex.registry import all_breaks
+from lynx_cortex.catalog import index
+from lynx_cortex.cli._common import (
+    CONTEXT,
+    EXIT_FAILED_CHECK,
+    OUT_DIR,
+    PHASE,
+    SEED,
+    mode_option,
+)
 from lynx_cortex.runner import DEFAULT_SEED, run_break
 
 
-@click.group("break", context_settings=CONTEXT)
+@click.group(
+    "break",
+    context_settings=CONTEXT,
+    short_help="Break one thing on purpose and watch the symptom.",
+)
 def group() -> None:
     """Breaks: deliberately break one thing and watch the symptom appear."""
 
@@ -21,7 +32,7 @@ def group() -> None:
 @group.command("list")
 def list_breaks() -> None:
     """List the phases that have a runnable break."""
-    for item in all_breaks():
+    for item in index().breaks:
         click.echo(f"{item.phase:02d}  {item.title}")
 
 
@@ -29,11 +40,11 @@ def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-@group.command("run")
+@group.command("run", short_help="Run a phase's break; exit 1 if no symptom shows.")
 @click.argument("phase", type=PHASE)
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Output folder (default experiments/break-NN/<stamp>/).",
 )
 @click.option(

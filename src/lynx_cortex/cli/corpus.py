@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lynx_cortex.atomic import write_json_atomic, write_text_atomic
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, SEED
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, OUT_FILE, SEED
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir, experiments_dir
 from lynx_cortex.runner import target_dir
@@ -19,12 +19,16 @@ TABLE_FILE = "conjugation_table.json"
 _DIR = click.Path(path_type=Path, file_okay=False)
 
 
-@click.group("corpus", context_settings=CONTEXT)
+@click.group(
+    "corpus",
+    context_settings=CONTEXT,
+    short_help="Build, validate, plot and export the verb corpus.",
+)
 def group() -> None:
     """The phase 12 verb corpus: build it, validate it, plot it, export its truth table."""
 
 
-@group.command("build")
+@group.command("build", short_help="Generate, validate and split the corpus.")
 @click.option(
     "--seed",
     type=SEED,
@@ -32,7 +36,7 @@ def group() -> None:
     show_default=True,
     help="Seed for row order, ids and the choice of error types.",
 )
-@click.option("--out", type=_DIR, help="Corpus folder (default: the project's data/).")
+@click.option("--out", type=OUT_DIR, help="Corpus folder (default: the project's data/).")
 @click.option(
     "--spec",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -67,7 +71,7 @@ def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
     click.echo(str(folder))
 
 
-@group.command("validate")
+@group.command("validate", short_help="Re-run every check on a built corpus.")
 @click.argument("folder", type=_DIR, required=False)
 @click.option(
     "--spec",
@@ -76,7 +80,7 @@ def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
 )
 @click.option(
     "--report",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OUT_FILE,
     help="Also write the full report as JSON here.",
 )
 def validate(folder: Path | None, spec: Path | None, report: Path | None) -> None:
@@ -94,11 +98,11 @@ def validate(folder: Path | None, spec: Path | None, report: Path | None) -> Non
         raise click.exceptions.Exit(EXIT_FAILED_CHECK)
 
 
-@group.command("stats")
+@group.command("stats", short_help="Print corpus numbers and write the phase 12 plots.")
 @click.argument("folder", type=_DIR, required=False)
 @click.option(
     "--out",
-    type=_DIR,
+    type=OUT_DIR,
     help="Where to write the plots (default experiments/12-corpus-stats/<stamp>/).",
 )
 def stats(folder: Path | None, out: Path | None) -> None:
@@ -116,10 +120,10 @@ def stats(folder: Path | None, out: Path | None) -> None:
         click.echo(str(path))
 
 
-@group.command("export-table")
+@group.command("export-table", short_help="Write the verb truth table as JSON.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OUT_FILE,
     help=f"Output file (default data/{TABLE_FILE}).",
 )
 @click.option(

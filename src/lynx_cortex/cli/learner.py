@@ -23,7 +23,7 @@ def learner_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-@click.group("learner", context_settings=CONTEXT)
+@click.group("learner", context_settings=CONTEXT, short_help="Create and list learner workspaces.")
 def group() -> None:
     """Learner workspaces under learners/<name>/ (progress, quiz attempts, journal)."""
 
@@ -42,7 +42,9 @@ def list_all() -> None:
         click.echo(name)
 
 
-@click.command("journal", context_settings=CONTEXT)
+@click.command(
+    "journal", context_settings=CONTEXT, short_help="Open or append to a day's journal entry."
+)
 @learner_option
 @click.option("--message", "-m", help="Append this line to the entry.")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Entry date (default today, UTC).")

@@ -10,12 +10,12 @@ from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK
 from lynx_cortex.manifest import diff_manifests, format_diff, load_manifest
 
 
-@click.group("manifest", context_settings=CONTEXT)
+@click.group("manifest", context_settings=CONTEXT, short_help="Compare the manifests of two runs.")
 def group() -> None:
     """Run manifests: compare two runs and see what drifted."""
 
 
-@group.command("diff")
+@group.command("diff", short_help="Show what differs between two run manifests.")
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Omit the 'no differences in' line.")

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE
+from lynx_cortex.catalog import index
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, PHASE
 from lynx_cortex.paths import project_root
-from lynx_cortex.phasecheck import check_phase
 from lynx_cortex.phases import PHASES, Phase, get_phase
-from lynx_cortex.registry import all_breaks, all_labs
 
 
-@click.group("phase", context_settings=CONTEXT)
+@click.group(
+    "phase", context_settings=CONTEXT, short_help="The 42 phases: list, show and check them."
+)
 def group() -> None:
     """The 42 phases: what each teaches, where its code, labs, break and quiz are."""
 
@@ -29,11 +30,11 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "-"
 
 
-@group.command("list")
+@group.command("list", short_help="One line per phase: docs, quiz, labs, break.")
 def list_phases() -> None:
     """One line per phase: docs, quiz, labs and break available."""
-    labs = all_labs()
-    with_break = {b.phase for b in all_breaks()}
+    labs = index().labs
+    with_break = {b.phase for b in index().breaks}
     click.echo(f"{'NN':<3} {'slug':<26} {'docs':<5} {'quiz':<5} {'labs':<5} {'break':<6} title")
     for phase in PHASES:
         n_labs = sum(1 for lab in labs if lab.phase == phase.number)
@@ -53,7 +54,7 @@ def _intro(phase: Phase) -> str:
     return body[0] if body else ""
 
 
-@group.command("show")
+@group.command("show", short_help="A phase's title, intro, labs, break and quiz.")
 @click.argument("nn", type=PHASE)
 def show(nn: int) -> None:
     """Title, intro, packages, labs, break and quiz of phase NN."""
@@ -69,24 +70,26 @@ def show(nn: int) -> None:
     click.echo("")
     click.echo(_intro(phase))
     click.echo("")
-    for lab in (lab for lab in all_labs() if lab.phase == phase.number):
+    for lab in (lab for lab in index().labs if lab.phase == phase.number):
         click.echo(f"lab:   lynx lab run {lab.id}  — {lab.title}")
-    for brk in (b for b in all_breaks() if b.phase == phase.number):
+    for brk in (b for b in index().breaks if b.phase == phase.number):
         click.echo(f"break: lynx break run {brk.phase:02d}  — {brk.title}")
     if phase.quiz_path.is_file():
         click.echo(f"quiz:  lynx quiz {phase.code}")
 
 
-@group.command("check")
+@group.command("check", short_help="Check a phase: tests, labs, break, docs, quiz.")
 @click.argument("nn", type=PHASE)
 @click.option("--skip-tests", is_flag=True, help="Do not run the phase's tests.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Report folder (default experiments/phase-check-NN/<stamp>/).",
 )
 def check(nn: int, skip_tests: bool, out: Path | None) -> None:
     """Run phase NN's tests, labs and break, validate its docs and quiz, write report.md; exit 1 on failure."""
+    from lynx_cortex.phasecheck import check_phase
+
     record, passed = check_phase(get_phase(nn), run_tests=not skip_tests, out=out)
     click.echo((record.out_dir / "report.md").read_text(encoding="utf-8"), nl=False)
     click.echo(str(record.out_dir))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import project_root
 
@@ -39,7 +39,31 @@ def _portal(host: str | None = None, port: int | None = None) -> Portal:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  # only a display name
         shown = f"[{shown}]" if ":" in shown else shown
         settings = settings.with_(base_url=f"http://{shown}:{port}")
-    return Portal.build(settings)
+    try:
+        return Portal.build(settings)
+    except OSError as exc:  # e.g. a SQLite path under a file
+        raise LynxError(
+            f"cannot open the database {settings.database_url!r}: {exc.strerror or exc}"
+        ) from None
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on before any work is done (uvicorn would only log it
+    after start-up and exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise LynxError(f"--host {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise LynxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _migrate(portal: Portal) -> str:
@@ -50,8 +74,9 @@ def _migrate(portal: Portal) -> str:
     try:
         return migrate(portal.engine)
     except SQLAlchemyError as exc:
+        reason = str(exc).splitlines()[0]  # SQLAlchemy appends a "Background on this error" line
         raise LynxError(
-            f"cannot migrate {portal.engine.url!r}: {exc.__class__.__name__}: {exc}"
+            f"cannot migrate {portal.engine.url!r}: {exc.__class__.__name__}: {reason}"
         ) from None
 
 
@@ -75,27 +100,28 @@ port_option = click.option(
 )
 
 
-@click.group("portal", context_settings=CONTEXT)
+@click.group("portal", context_settings=CONTEXT, short_help="Serve and operate the learner portal.")
 def group() -> None:
     """The learner portal (phase 41): serve it, migrate its database, manage accounts, keys and backups."""
 
 
-@group.command("serve")
+@group.command("serve", short_help="Serve the portal.")
 @host_option
 @port_option
 def serve(host: str, port: int) -> None:
     """Serve the portal (the database must be migrated: `lynx portal migrate`)."""
+    _check_listen(host, port)
     _serve(_portal(host, port), host, port)
 
 
-@group.command("migrate")
+@group.command("migrate", short_help="Upgrade the database to the latest schema.")
 def migrate_cmd() -> None:
     """Upgrade the database (LYNX_PORTAL_DATABASE_URL, default var/portal.db) to the latest schema."""
     portal = _portal()
     click.echo(f"database at revision {_migrate(portal)}")
 
 
-@group.command("create-admin")
+@group.command("create-admin", short_help="Create an admin and print an invite link.")
 @click.argument("username")
 def create_admin(username: str) -> None:
     """Create admin USERNAME if needed and print a single-use invite link (24 h)."""
@@ -110,7 +136,7 @@ def create_admin(username: str) -> None:
     click.echo(url)
 
 
-@group.command("invite")
+@group.command("invite", short_help="Print an invite link for a user.")
 @click.argument("username")
 @click.option(
     "--role",
@@ -133,7 +159,7 @@ def invite_cmd(username: str, role: str) -> None:
     click.echo(url)
 
 
-@group.command("rotate-key")
+@group.command("rotate-key", short_help="Re-encrypt sealed columns under a new master key.")
 @click.option(
     "--new-key-env",
     default="LYNX_PORTAL_NEW_MASTER_KEY",
@@ -179,10 +205,10 @@ def _utcnow() -> datetime:
     return utcnow()
 
 
-@group.command("backup")
+@group.command("backup", short_help="Snapshot the database, keep the newest KEEP.")
 @click.option(
     "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OUT_DIR,
     default=None,
     help="Snapshot folder (default var/snapshots).",
 )
@@ -205,7 +231,7 @@ def backup_cmd(dest: Path | None, keep: int) -> None:
     click.echo(str(snapshot))
 
 
-@group.command("verify")
+@group.command("verify", short_help="Check a snapshot and print its row counts.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 def verify_cmd(snapshot: Path) -> None:
     """Integrity-check SNAPSHOT and print its row counts; exits 1 if it is damaged."""
@@ -221,7 +247,7 @@ def verify_cmd(snapshot: Path) -> None:
         raise LynxError(f"{snapshot} failed verification: {result.integrity}")
 
 
-@group.command("restore")
+@group.command("restore", short_help="Replace the database with a snapshot.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--force", is_flag=True, help="Restore even while a server is running (restart it after)."
@@ -239,7 +265,9 @@ def restore_cmd(snapshot: Path, force: bool) -> None:
     click.echo(f"restored {snapshot}")
 
 
-@click.command("up", context_settings=CONTEXT)
+@click.command(
+    "up", context_settings=CONTEXT, short_help="Start the learner portal with embedded defaults."
+)
 @host_option
 @port_option
 @click.option(
@@ -255,6 +283,8 @@ def up(host: str, port: int, no_serve: bool) -> None:
     """
     from miniportal.operations import admin_needs_invite, ensure_dev_secrets, invite
 
+    if not no_serve:
+        _check_listen(host, port)
     path = secrets_file()
     if ensure_dev_secrets(path):
         click.echo(

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, PHASE
 from lynx_cortex.cli.learner import learner_option
 from lynx_cortex.phases import get_phase
-from lynx_cortex.quiz import (
-    Lang,
-    QuizItem,
-    QuizScore,
-    Response,
-    is_correct,
-    load_quiz,
-    parse_response,
-)
 from lynx_cortex.workspace import record_quiz_attempt, resolve_learner
+
+# The quiz schema needs pydantic: loaded when a quiz is taken, not for `lynx --help`.
+if TYPE_CHECKING:
+    from lynx_cortex.quiz import Lang, QuizItem, Response
 
 _HINT = {
     "single": {"en": "one number", "es": "un número"},
@@ -28,6 +23,8 @@ _WORDS = {"en": ("correct", "wrong"), "es": ("correcto", "incorrecto")}
 
 
 def _ask(item: QuizItem, lang: Lang) -> Response:
+    from lynx_cortex.quiz import parse_response
+
     click.echo("")
     click.echo(f"[{item.id}] {item.prompt.text(lang)}")
     for index in range(len(item.choices or [])):
@@ -41,7 +38,7 @@ def _ask(item: QuizItem, lang: Lang) -> Response:
             click.echo(f"  {exc}")
 
 
-@click.command("quiz", context_settings=CONTEXT)
+@click.command("quiz", context_settings=CONTEXT, short_help="Take a phase's quiz in the terminal.")
 @click.argument("nn", type=PHASE)
 @learner_option
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
@@ -53,6 +50,8 @@ def _ask(item: QuizItem, lang: Lang) -> Response:
 )
 def quiz(nn: int, learner: str | None, lang: Lang, record: bool) -> None:
     """Take phase NN's quiz in the terminal; 70 % passes (exit 1 below that)."""
+    from lynx_cortex.quiz import QuizScore, is_correct, load_quiz
+
     phase = get_phase(nn)
     workspace = (
         resolve_learner(learner) if record else None

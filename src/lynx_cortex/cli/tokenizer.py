@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lynx_cortex.artifacts import artifacts_dir, register
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import data_dir
-from minitoken import BPETokenizer
-from minitoken.corpus_text import load_corpus_text
-from minitoken.shipped import load_shipped
+
+if TYPE_CHECKING:
+    from minitoken import BPETokenizer
 
 
 def _load(directory: Path | None) -> BPETokenizer:
     """The tokenizer in `directory`, or the shipped one after checking its hashes."""
+    from minitoken import BPETokenizer
+    from minitoken.shipped import load_shipped
+
     return load_shipped() if directory is None else BPETokenizer.load(directory)
 
 
@@ -44,7 +48,7 @@ def group() -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     required=True,
     help="Folder for merges.txt, vocab.json, config.json.",
 )
@@ -56,6 +60,9 @@ def train(
     vocab_size: int, corpus: Path | None, languages: str, out: Path, ship: bool, verbose: bool
 ) -> None:
     """Train a tokenizer on the corpus and save it to OUT."""
+    from minitoken import BPETokenizer
+    from minitoken.corpus_text import load_corpus_text
+
     text = load_corpus_text(
         corpus or data_dir(), languages=[s.strip() for s in languages.split(",") if s.strip()]
     )
@@ -77,11 +84,19 @@ def train(
 @group.command("encode")
 @tokenizer_option
 @click.option("--show", is_flag=True, help="Print each token's text instead of its id.")
+@click.option(
+    "--allow-special",
+    is_flag=True,
+    help="Turn special-token text such as <|sep|> into its id, as framing code does (default: plain text).",
+)
 @click.argument("text")
-def encode(directory: Path | None, show: bool, text: str) -> None:
+def encode(directory: Path | None, show: bool, allow_special: bool, text: str) -> None:
     """Print the token ids of TEXT."""
     tokenizer = _load(directory)
-    ids = tokenizer.encode(text)
+    try:
+        ids = tokenizer.encode(text, allowed_special="all" if allow_special else frozenset())
+    except ValueError as exc:  # a lone surrogate (bytes the terminal could not decode)
+        raise LynxError(f"TEXT: {exc}") from None
     if show:
         vocab = tokenizer.vocab
         click.echo(" ".join(f"[{vocab.display(i)}]" for i in ids))
@@ -89,7 +104,7 @@ def encode(directory: Path | None, show: bool, text: str) -> None:
         click.echo(" ".join(str(i) for i in ids))
 
 
-@group.command("decode")
+@group.command("decode", short_help="Print the text of token IDS.")
 @tokenizer_option
 @click.argument("ids", nargs=-1, required=True)
 def decode(directory: Path | None, ids: tuple[str, ...]) -> None:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, OUT_DIR
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import experiments_dir
 
 SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only a prompt
 
 
-@click.command("train", context_settings=CONTEXT)
+@click.command("train", context_settings=CONTEXT, short_help="Train MiniGPT on the framed corpus.")
 @click.option(
     "--config",
     "config_name",
@@ -29,7 +29,7 @@ SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=OUT_DIR,
     help="Run folder (default experiments/train-CONFIG/STAMP).",
 )
 @click.option(
@@ -90,7 +90,9 @@ def train(
         click.echo(f"shipped {shipped_dir(name)} (sha256 in artifacts/MANIFEST.json)")
 
 
-@click.command("sample", context_settings=CONTEXT)
+@click.command(
+    "sample", context_settings=CONTEXT, short_help="Continue a prompt with a trained model."
+)
 @click.argument("first", metavar="[CHECKPOINT]")
 @click.argument("second", metavar="PROMPT", required=False)
 @click.option("--max-new-tokens", type=click.IntRange(1, 512), default=40, show_default=True)
@@ -101,33 +103,35 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
     Without CHECKPOINT, the shipped `grammar` checkpoint is used after its sha256 have been verified.
     """
     from minicorpus.framing import BOS
-    from minicorpus.framing import prompt as frame_prompt
+    from minieval.checkpoint_eval import EvalInputError, load_checkpoint
     from miniinfer.generate import generate
+    from miniinfer.prompting import prompt_ids
     from miniinfer.sampling import Greedy
     from minimodel.data import load_tokenizer
     from minimodel.shipped import load_shipped_model
-    from minimodel.weights import load_model
 
     prompt = first if second is None else second
-    try:
-        if second is None:
-            model = load_shipped_model(SHIPPED_DEFAULT).model
-        else:
-            model = load_model(Path(first)).model
-    except (ValueError, FileNotFoundError) as exc:
-        where = f"shipped {SHIPPED_DEFAULT!r}" if second is None else first
-        raise LynxError(f"cannot load checkpoint {where}: {exc}") from exc
+    if second is None:
+        model = load_shipped_model(SHIPPED_DEFAULT).model  # hash-checked: damage is a LynxError
+    else:
+        try:  # the loader `lynx eval` uses: every corrupt, truncated or empty file is one line
+            model = load_checkpoint(Path(first)).model
+        except EvalInputError as exc:
+            raise LynxError(str(exc)) from exc
     if not prompt.strip():
         raise LynxError("the prompt is empty")
     tokenizer = load_tokenizer()
-    ids = tokenizer.encode(frame_prompt(prompt))
+    try:
+        ids = prompt_ids(tokenizer, prompt)
+    except ValueError as exc:  # a lone surrogate (bytes the terminal could not decode)
+        raise LynxError(f"PROMPT: {exc}") from None
     new = generate(
         model,
         ids,
         max_new_tokens=max_new_tokens,
         strategy=Greedy(),
         seed=0,  # greedy draws nothing; the seed only completes the call
-        stop_ids=tokenizer.encode(BOS),
+        stop_ids=tokenizer.encode(BOS, allowed_special={BOS}),
     )
     text = tokenizer.decode(new)
     if as_json:

@@ -23,6 +23,7 @@ from lynx_cortex.jsonl import iter_jsonl
 from lynx_cortex.labkit import jsonable, settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.functional import cross_entropy
 from minigrad.nn import GELU, Identity, Linear, Module, Sequential
@@ -120,7 +121,7 @@ def train_tense_mlp(
     model = tense_mlp(len(vocab), hidden, rng, GELU() if activation is None else activation)
     opt = Adam(model.parameters(), lr=lr)
     losses, train_acc, val_acc = [], [], []
-    for _ in range(epochs):
+    for _ in track(range(epochs), desc="epochs", unit="epoch"):
         opt.zero_grad()
         loss = cross_entropy(model(Tensor(x_tr)), y_tr)
         loss.backward()

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from lynx_cortex.progress import track
 from minigrad import init
 from minigrad.functional import cross_entropy
 from minigrad.nn import GELU, BatchNorm1d, LayerNorm, Linear, Module, ModuleList, ReLU, RMSNorm
@@ -154,7 +155,7 @@ def train_steps(
     x, y = data
     losses: list[float] = []
     probes: list[float] = []
-    for _ in range(steps):
+    for _ in track(range(steps), desc="train", unit="step"):
         idx = rng.integers(0, len(x), size=batch)  # (batch,)
         opt.zero_grad()
         with np.errstate(all="ignore"):

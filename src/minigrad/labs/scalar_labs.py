@@ -25,6 +25,7 @@ from lynx_cortex.atomic import write_text_atomic
 from lynx_cortex.domain import domain
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.gradcheck import GradcheckError, check_gradients, gradcheck
 from minigrad.scalar import Value, zero_grad
@@ -133,7 +134,7 @@ def train_scalar_mlp(
     params = model.parameters()
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     order = np.arange(len(examples))
-    for _ in range(epochs):
+    for _ in track(range(epochs), desc="epochs", unit="epoch"):
         rng.shuffle(order)
         for start in range(0, len(order), batch_size):
             batch = [examples[i] for i in order[start : start + batch_size]]

@@ -25,6 +25,7 @@ import numpy as np
 from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
 from minicorpus.framing import BOS, SEP
 from minicorpus.rows import read_jsonl
@@ -71,7 +72,7 @@ def sample_table(
     tokenizer = load_tokenizer()
     targets = [row["text"] if row["label"] == "correct" else row["correct_form"] for row in rows]
     table: dict[str, dict[str, float]] = {}
-    for p in PS:
+    for p in track(PS, desc="top-p"):
         recorder = Recorder(TopP(p))
         texts = sample_continuations(
             model,

@@ -19,6 +19,7 @@ import numpy as np
 from lynx_cortex.labkit import settings
 from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import LabContext, lab
 from minicorpus.framing import correction_of
 from minicorpus.rows import read_jsonl
@@ -91,7 +92,7 @@ def sweep(
     """
     tokenizer = load_tokenizer()
     table: dict[str, dict[str, float]] = {}
-    for name, strategy in strategies.items():
+    for name, strategy in track(strategies.items(), desc="strategies"):
         recorder = EntropyRecorder(strategy)
         texts = sample_continuations(
             model,

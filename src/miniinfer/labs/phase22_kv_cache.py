@@ -18,6 +18,7 @@ import numpy as np
 
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.tensor import no_grad
 from miniinfer.generate import generate
@@ -54,7 +55,7 @@ def kv_memory(ctx: LabContext) -> Mapping[str, Any]:
     measured: dict[str, list[int]] = {}
     formula: dict[str, list[int]] = {}
     allocated: dict[str, int] = {}
-    for batch in cfg["batches"]:
+    for batch in track(cfg["batches"], desc="batch sizes"):
         key = f"B={batch}"
         measured[key], formula[key] = [], []
         for length in cfg["lengths"]:

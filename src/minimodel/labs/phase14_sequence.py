@@ -44,7 +44,7 @@ PROBES = (
 def top_next(
     model: NGramLM, tokenizer: BPETokenizer, text: str, k: int = 5
 ) -> list[dict[str, Any]]:
-    probs = model.distribution(tokenizer.encode(text))  # (V,)
+    probs = model.distribution(tokenizer.encode(text, allowed_special="all"))  # (V,)
     best = np.argsort(-probs, kind="stable")[:k]
     return [{"token": tokenizer.decode([int(i)]), "id": int(i), "p": float(probs[i])} for i in best]
 
@@ -53,7 +53,7 @@ def greedy(
     model: NGramLM, tokenizer: BPETokenizer, text: str, stop: int = 3, limit: int = 20
 ) -> str:
     """Most likely continuation up to the next `<|sep|>` (id 3): what the baseline "corrects" a sentence to."""
-    ids = tokenizer.encode(text)
+    ids = tokenizer.encode(text, allowed_special="all")
     out: list[int] = []
     for _ in range(limit):
         nxt = int(np.argmax(model.distribution(ids + out)))
@@ -95,7 +95,9 @@ def ngram_lab(ctx: LabContext) -> Mapping[str, Any]:
     top1_hits = dict.fromkeys(probe_models, 0)
     for text, subject, correction in PROBES:
         context = prompt(text) + subject
-        expected_id = tokenizer.encode(prompt(text) + correction)[len(tokenizer.encode(context))]
+        expected_id = tokenizer.encode(prompt(text) + correction, allowed_special="all")[
+            len(tokenizer.encode(context, allowed_special="all"))
+        ]
         entry: dict[str, Any] = {"context": context, "expected": tokenizer.decode([expected_id])}
         for n, m in sorted(probe_models.items()):
             top = top_next(m, tokenizer, context)
@@ -167,7 +169,7 @@ def rnn_by_hand_lab(ctx: LabContext) -> Mapping[str, Any]:
         },
     )
     tokenizer = load_tokenizer()
-    ids = tokenizer.encode(prompt(cfg["prompt"]))
+    ids = tokenizer.encode(prompt(cfg["prompt"]), allowed_special="all")
     emb = make_embedding(tokenizer.vocab_size, cfg["d_embed"], rng=ctx.rng, init_scale=0.1)
     xs = emb(np.asarray([ids]))  # (1, T, d_embed)
     head = ctx.rng.standard_normal((cfg["d_hidden"], tokenizer.vocab_size)) * 0.1  # (H, V)

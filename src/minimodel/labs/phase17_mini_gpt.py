@@ -24,6 +24,7 @@ from matplotlib.ticker import FuncFormatter
 from lynx_cortex.atomic import write_text_atomic
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
+from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minigrad.optim import AdamW
 from minigrad.tensor import no_grad
@@ -237,7 +238,7 @@ def _train_losses(
     """Teacher-forced training on framed rows (right-padded), the loss of each step."""
     opt = AdamW(list(model.parameters()), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.0)
     losses = []
-    for _ in range(steps):
+    for _ in track(range(steps), desc="train", unit="step"):
         chosen = [rows[i] for i in rng.choice(len(rows), size=batch, replace=False)]
         width = max(len(r) for r in chosen)
         ids = np.zeros((batch, width), dtype=np.intp)  # (B, T)
