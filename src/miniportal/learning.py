@@ -92,9 +92,9 @@ def _note(row: object) -> Note:
 def add_note(
     portal: Portal, conn: Connection, user_id: int, page: str, anchor: str, body: str
 ) -> int:
-    if not PAGE.match(page):
+    if not PAGE.fullmatch(page):
         raise PortalError(f"page must look like /phases/07, got {page[:80]!r}")
-    if not ANCHOR.match(anchor):
+    if not ANCHOR.fullmatch(anchor):
         raise PortalError("anchor must be a paragraph anchor such as 'what-you-build-p2'")
     now = portal.now()
     note_id = conn.execute(

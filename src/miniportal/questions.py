@@ -134,7 +134,7 @@ def conjugation_question(verb: str, tense: str, person: str | None) -> Question:
 
 
 def question_for_cell_id(item_id: str) -> Question | None:
-    match = _CELL_ID.match(item_id)
+    match = _CELL_ID.fullmatch(item_id)
     if match is None:
         return None
     verb, tense, person = match.groups()

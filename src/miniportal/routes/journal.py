@@ -25,7 +25,7 @@ def today_for(user: User, now: datetime) -> date:
 
 def parse_day(raw: str, user: User, now: datetime) -> date:
     try:
-        if not _DAY.match(raw):
+        if not _DAY.fullmatch(raw):
             raise ValueError
         day = date.fromisoformat(raw)
     except ValueError:
