@@ -60,7 +60,7 @@ PASSWORD = "correct horse battery staple"  # noqa: S105  # test accounts' passwo
 CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]{64})"')
 #: Slow enough (tens of milliseconds) that thirty concurrent logins overlap inside the check, small enough
 #: (64 KiB) that the test does not measure memory.
-SLOW_CHEAP_ARGON2 = Argon2Params(memory_kib=64, time_cost=3000, parallelism=1)
+SLOW_CHEAP_ARGON2 = Argon2Params(memory_kib=64, time_cost=1000, parallelism=1)
 
 
 def free_port() -> int:
@@ -183,11 +183,29 @@ REAL_SERVER_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
-    """`lynx portal serve` with production Argon2 costs, two Argon2 slots and a per-address limit of 3, in a
-    throwaway project root; no proxy is trusted (the default)."""
-    root = tmp_path_factory.mktemp("real-portal")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run this folder's `real_server` tests last, so the server (which takes seconds to import and start)
+    boots in the background while the other security tests run. Other folders' order is untouched."""
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+    mine = [items[i] for i in slots]
+    ordered = sorted(mine, key=lambda item: "real_server" in getattr(item, "fixturenames", ()))
+    for slot, item in zip(slots, ordered, strict=True):
+        items[slot] = item
+
+
+@dataclass
+class _Booting:
+    root: Path
+    env: dict[str, str]
+    database_url: str
+    base: str
+    log: Path
+    process: subprocess.Popen[bytes]
+    portal: Portal
+
+
+def _boot(root: Path) -> _Booting:
     (root / "var").mkdir()
     database_url = f"sqlite:///{root / 'var' / 'portal.db'}"
     env = {
@@ -218,26 +236,59 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
+    return _Booting(root, env, database_url, f"http://127.0.0.1:{port}", log, process, portal)
+
+
+@pytest.fixture(scope="session")
+def _booting(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_Booting | None]:
+    """Starts `lynx portal serve` (without waiting for it) as soon as the first security test runs, if any
+    test of the session needs it."""
+    needed = any("real_server" in getattr(i, "fixturenames", ()) for i in request.session.items)
+    if not needed:
+        yield None
+        return
+    booting = _boot(tmp_path_factory.mktemp("real-portal"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the server did not answer /healthz within 60 s")
-            time.sleep(0.1)
-        yield RealServer(base, process, log, env, database_url, portal)
+        yield booting
     finally:
-        process.terminate()
+        booting.process.terminate()
         try:
-            process.wait(timeout=20)
+            booting.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        portal.engine.dispose()
+            booting.process.kill()
+            booting.process.wait()
+        booting.portal.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _start_real_server_early(_booting: _Booting | None) -> None:
+    """Every test in this folder pulls in `_booting`, so the server starts with the first of them."""
+
+
+@pytest.fixture(scope="session")
+def real_server(_booting: _Booting | None) -> RealServer:
+    """`lynx portal serve` with production Argon2 costs, two Argon2 slots and a per-address limit of 3, in a
+    throwaway project root; no proxy is trusted (the default)."""
+    assert _booting is not None
+    deadline = time.monotonic() + 90
+    while True:
+        if _booting.process.poll() is not None:
+            raise AssertionError(f"the server exited early:\n{_booting.log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{_booting.base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the server did not answer /healthz within 90 s")
+        time.sleep(0.1)
+    return RealServer(
+        _booting.base,
+        _booting.process,
+        _booting.log,
+        _booting.env,
+        _booting.database_url,
+        _booting.portal,
+    )
