@@ -102,7 +102,7 @@ def create_app(
     app.state.hash_gate = HashGate(
         settings.argon2_slots,
         max_wait_s=settings.argon2_wait_s,
-        max_queue=settings.argon2_queue or 0,
+        max_queue=settings.argon2_waiting,
     )
     install_log_redaction()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -101,8 +101,11 @@ class PortalSettings:
         object.__setattr__(self, "trusted_proxies", parse_trusted_proxies(self.trusted_proxies))
         if self.argon2_slots < 1:
             raise LynxError(f"{PREFIX}ARGON2_SLOTS must be >= 1, got {self.argon2_slots}")
-        if self.argon2_queue is None:
-            object.__setattr__(self, "argon2_queue", 4 * self.argon2_slots)
+
+    @property
+    def argon2_waiting(self) -> int:
+        """How many logins may queue for an Argon2 slot (4 per slot unless set)."""
+        return 4 * self.argon2_slots if self.argon2_queue is None else self.argon2_queue
 
     @property
     def secure_cookies(self) -> bool:

@@ -9,8 +9,10 @@ import time
 
 import pytest
 
+from lynx_cortex.errors import LynxError
 from miniportal.hashgate import BusyError, HashGate
 from miniportal.ratelimit import LoginThrottle
+from miniportal.settings import default_argon2_slots, settings_from_env
 
 
 class FakeClock:
@@ -150,3 +152,32 @@ def test_a_cancelled_waiter_passes_its_turn_on_and_loops_in_threads_share_the_ga
     for thread in threads:
         thread.join(timeout=10)
     assert sorted(done) == list(range(6)) and gate.in_use == 0
+
+
+def test_gate_and_proxy_settings_from_the_environment() -> None:
+    secrets = {
+        f"LYNX_PORTAL_{n}": n.lower() * 8 for n in ("SESSION_SECRET", "PEPPER", "MASTER_KEY")
+    }
+    plain = settings_from_env(secrets)
+    assert plain.trusted_proxies == () and plain.argon2_slots == default_argon2_slots() >= 2
+    assert plain.argon2_waiting == 4 * plain.argon2_slots and plain.argon2_wait_s == 2.0
+    tuned = settings_from_env(
+        {
+            **secrets,
+            "LYNX_PORTAL_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1",
+            "LYNX_PORTAL_ARGON2_SLOTS": "3",
+            "LYNX_PORTAL_ARGON2_QUEUE": "0",
+            "LYNX_PORTAL_ARGON2_WAIT_MS": "250",
+        }
+    )
+    assert tuned.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+    assert (tuned.argon2_slots, tuned.argon2_waiting, tuned.argon2_wait_s) == (3, 0, 0.25)
+    assert tuned.with_(argon2_slots=5, argon2_queue=None).argon2_waiting == 20
+    for bad, message in (
+        ({"LYNX_PORTAL_TRUSTED_PROXIES": "*"}, "TRUSTED_PROXIES: '\\*' is not an IP"),
+        ({"LYNX_PORTAL_TRUSTED_PROXIES": "caddy.local"}, "is not an IP address"),
+        ({"LYNX_PORTAL_ARGON2_SLOTS": "0"}, "ARGON2_SLOTS must be >= 1"),
+        ({"LYNX_PORTAL_ARGON2_WAIT_MS": "soon"}, "ARGON2_WAIT_MS must be an integer"),
+    ):
+        with pytest.raises(LynxError, match=message):
+            settings_from_env({**secrets, **bad})
