@@ -68,6 +68,13 @@ for unit in lynx-portal.service lynx-portal-backup.service lynx-portal-backup.ti
 done
 systemctl daemon-reload
 
+step "settings added since the first install"
+# Older portal.env files predate the proxy setting: without it every client behind Caddy looks like
+# 127.0.0.1 and shares one per-address login limit. Settings are never rewritten, so say what to add.
+if ! grep -qE '^LYNX_PORTAL_TRUSTED_PROXIES=' "$etc/portal.env"; then
+    echo "add LYNX_PORTAL_TRUSTED_PROXIES=127.0.0.1 to $etc/portal.env (Caddy is the trusted proxy)"
+fi
+
 step "start"
 if grep -qE '^LYNX_PORTAL_(SESSION_SECRET|PEPPER|MASTER_KEY)=$' "$etc/portal.env"; then
     echo "secrets in $etc/portal.env are still empty: fill them in, then run this script again"

@@ -55,7 +55,7 @@ class User:
 
 
 def check_username(username: str) -> str:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):  # `match` with `$` would accept a trailing newline
         raise PortalError(
             "username must be 2-32 characters: a lowercase letter, then letters, digits, '.', '_' or '-'"
         )
@@ -288,10 +288,13 @@ def open_invite(portal: Portal, conn: Connection, token: str) -> Invite:
 def redeem_invite(
     portal: Portal, conn: Connection, token: str, sealed: bytes, *, ip: str | None
 ) -> User:
-    """Store the (already sealed) password and burn the invite in one transaction; a second try gets 410.
+    """Store the (already sealed) password, burn the invite and end every earlier session of the user, in one
+    transaction; a second try gets 410.
 
-    The caller checks the password and seals it first (`check_new_password`, `seal_password`), outside the
-    transaction, so the slow Argon2 hash never holds a database write lock.
+    A re-invite is how an admin recovers an account whose password is lost or known to someone else, so the
+    sessions opened with the old password must not outlive it (as with a password change on /me). The caller
+    checks the password and seals it first (`check_new_password`, `seal_password`), outside the transaction, so
+    the slow Argon2 hash never holds a database write lock.
     """
     invite = open_invite(portal, conn, token)
     claimed = conn.execute(
@@ -302,7 +305,14 @@ def redeem_invite(
     if claimed.rowcount != 1:
         raise InviteRejectedError("used")
     store_password(portal, conn, invite.user.id, sealed)
-    audit.record(portal, conn, "invite.redeemed", actor_id=invite.user.id, ip=ip)
+    revoked = conn.execute(
+        update(sessions)
+        .where(sessions.c.user_id == invite.user.id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=portal.now())
+    ).rowcount
+    audit.record(
+        portal, conn, "invite.redeemed", actor_id=invite.user.id, ip=ip, revoked=int(revoked)
+    )
     return invite.user
 
 

@@ -19,11 +19,13 @@ from lynx_cortex.quiz import Quiz, load_quizzes
 from miniportal.content import PageCache
 from miniportal.errors import PortalError
 from miniportal.exams import load_exams
+from miniportal.hashgate import HashGate
 from miniportal.middleware import GuardMiddleware
 from miniportal.migrate import current_revision, head_revision
 from miniportal.questions import ItemBank
-from miniportal.ratelimit import SlidingWindow
+from miniportal.ratelimit import LoginThrottle
 from miniportal.routes import admin, assess, auth, cohort, journal, me, notes, pages, review
+from miniportal.server import install_log_redaction
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 from miniportal.web import LoginRequiredError, context, login_url, page
@@ -55,7 +57,9 @@ def _install_handlers(app: FastAPI) -> None:
     async def portal_error(request: Request, exc: PortalError) -> Response:
         if isinstance(exc, LoginRequiredError) and request.method == "GET":
             return RedirectResponse(login_url(request), status_code=303)
-        return _error(request, exc.status, exc.message)
+        response = _error(request, exc.status, exc.message)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -92,10 +96,15 @@ def create_app(
     app.state.bank = ItemBank(app.state.quizzes)
     app.state.exams = load_exams(settings.exams_dir, app.state.bank)
     app.state.pages = PageCache()
-    app.state.login_limits = (
-        SlidingWindow(settings.login_limit_per_user, settings.login_window_s),
-        SlidingWindow(settings.login_limit_per_ip, settings.login_window_s),
+    app.state.throttle = LoginThrottle(
+        settings.login_limit_per_user, settings.login_limit_per_ip, settings.login_window_s
     )
+    app.state.hash_gate = HashGate(
+        settings.argon2_slots,
+        max_wait_s=settings.argon2_wait_s,
+        max_queue=settings.argon2_waiting,
+    )
+    install_log_redaction()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (
         pages.router,
@@ -119,7 +128,18 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """For `uvicorn miniportal.app:create_app_from_env --factory`: settings from `LYNX_PORTAL_*`."""
+    """For `uvicorn miniportal.app:create_app_from_env --factory --no-proxy-headers`: settings from
+    `LYNX_PORTAL_*`. The process takes the database's serve lock for its lifetime, as `lynx portal serve`
+    does. Pass `--no-proxy-headers` (or `--forwarded-allow-ips` with LYNX_PORTAL_TRUSTED_PROXIES): uvicorn's
+    own default believes X-Forwarded-For from 127.0.0.1; `lynx portal serve` sets this up by itself."""
+    from contextlib import ExitStack
+
+    from miniportal.servelock import serve_lock
     from miniportal.settings import settings_from_env
 
-    return create_app(settings_from_env())
+    settings = settings_from_env()
+    app = create_app(settings)
+    lock = ExitStack()
+    lock.enter_context(serve_lock(settings.database_url))
+    app.state.serve_lock = lock  # released when the process exits
+    return app

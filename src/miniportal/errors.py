@@ -4,13 +4,17 @@ from __future__ import annotations
 
 
 class PortalError(Exception):
-    """A request the portal refuses; `status` is the 4xx answer, `message` says what was wrong."""
+    """A request the portal refuses; `status` is the 4xx (or 503) answer, `message` says what was wrong and
+    `headers` go out with it (Retry-After on a 429 or 503)."""
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
         if status is not None:
             self.status = status
 

@@ -36,6 +36,7 @@ EN: Mapping[str, str] = {
     "phases.title": "Curriculum",
     "phase.missing": "This phase's guide has not been written yet.",
     "phase.quiz": "This phase has a quiz of {n} questions: run `lynx quiz {nn}`.",
+    "phase.quiz.one": "This phase has a quiz of 1 question: run `lynx quiz {nn}`.",
     "phase.status": "My status",
     "phase.save_status": "Save",
     "phase.orphans": "Notes whose paragraph moved",
@@ -84,6 +85,7 @@ EN: Mapping[str, str] = {
     "nav.review": "Review",
     "nav.exams": "Exams",
     "phase.take_quiz": "Take this phase's quiz ({n} questions)",
+    "phase.take_quiz.one": "Take this phase's quiz (1 question)",
     "phases.unwritten": "not yet written",
     "quiz.multi": "Tick every correct answer.",
     "quiz.answer": "Your answer",
@@ -92,6 +94,7 @@ EN: Mapping[str, str] = {
     "quiz.passed": "Passed (70 % or more).",
     "quiz.failed": "Below the 70 % pass mark.",
     "quiz.cards": "{n} new review cards are waiting for you tomorrow.",
+    "quiz.cards.one": "1 new review card is waiting for you tomorrow.",
     "quiz.yours": "Your answer",
     "quiz.right": "right",
     "quiz.wrong": "wrong",
@@ -99,8 +102,10 @@ EN: Mapping[str, str] = {
     "exams.title": "Exams",
     "exams.empty": "No exams yet.",
     "exams.count": "{n} questions",
+    "exams.count.one": "1 question",
     "review.title": "Review",
-    "review.status": "{due} cards due today; {done} of {cap} reviews done today.",
+    "review.status": "{n} cards due today; {done} of {cap} reviews done today.",
+    "review.status.one": "1 card due today; {done} of {cap} reviews done today.",
     "review.empty": "Nothing to review today. Wrong quiz answers come back here the next day.",
     "review.cap_reached": "You have done today's {cap} reviews. The rest wait until tomorrow.",
     "review.show": "Show the answer",
@@ -110,9 +115,11 @@ EN: Mapping[str, str] = {
     "review.good": "Good",
     "review.easy": "Easy",
     "review.left": "{n} left in today's session.",
+    "review.left.one": "1 left in today's session.",
     "cohort.title": "Cohort dashboard",
     "cohort.csv": "Download as CSV",
     "cohort.backlog_total": "{n} reviews overdue across the cohort",
+    "cohort.backlog_total.one": "1 review overdue across the cohort",
     "cohort.scheduler": "Review scheduler",
     "cohort.backlog": "Due now / active cards",
     "cohort.strip_label": "Progress of {name}, phases 00 to 41",
@@ -151,6 +158,7 @@ ES: Mapping[str, str] = {
     "phases.title": "Currículo",
     "phase.missing": "La guía de esta fase aún no está escrita.",
     "phase.quiz": "Esta fase tiene un test de {n} preguntas: ejecuta `lynx quiz {nn}`.",
+    "phase.quiz.one": "Esta fase tiene un test de 1 pregunta: ejecuta `lynx quiz {nn}`.",
     "phase.status": "Mi estado",
     "phase.save_status": "Guardar",
     "phase.orphans": "Notas cuyo párrafo ha cambiado de sitio",
@@ -199,6 +207,7 @@ ES: Mapping[str, str] = {
     "nav.review": "Repaso",
     "nav.exams": "Exámenes",
     "phase.take_quiz": "Hacer el test de esta fase ({n} preguntas)",
+    "phase.take_quiz.one": "Hacer el test de esta fase (1 pregunta)",
     "phases.unwritten": "aún sin escribir",
     "quiz.multi": "Marca todas las respuestas correctas.",
     "quiz.answer": "Tu respuesta",
@@ -207,6 +216,7 @@ ES: Mapping[str, str] = {
     "quiz.passed": "Aprobado (70 % o más).",
     "quiz.failed": "Por debajo del 70 % necesario.",
     "quiz.cards": "Mañana te esperan {n} tarjetas de repaso nuevas.",
+    "quiz.cards.one": "Mañana te espera 1 tarjeta de repaso nueva.",
     "quiz.yours": "Tu respuesta",
     "quiz.right": "correcta",
     "quiz.wrong": "incorrecta",
@@ -214,8 +224,10 @@ ES: Mapping[str, str] = {
     "exams.title": "Exámenes",
     "exams.empty": "Aún no hay exámenes.",
     "exams.count": "{n} preguntas",
+    "exams.count.one": "1 pregunta",
     "review.title": "Repaso",
-    "review.status": "{due} tarjetas para hoy; {done} de {cap} repasos hechos hoy.",
+    "review.status": "{n} tarjetas para hoy; {done} de {cap} repasos hechos hoy.",
+    "review.status.one": "1 tarjeta para hoy; {done} de {cap} repasos hechos hoy.",
     "review.empty": "Hoy no hay nada que repasar. Las respuestas falladas vuelven aquí al día siguiente.",
     "review.cap_reached": "Ya has hecho los {cap} repasos de hoy. El resto espera a mañana.",
     "review.show": "Ver la respuesta",
@@ -225,9 +237,11 @@ ES: Mapping[str, str] = {
     "review.good": "Bien",
     "review.easy": "Fácil",
     "review.left": "Quedan {n} en la sesión de hoy.",
+    "review.left.one": "Queda 1 en la sesión de hoy.",
     "cohort.title": "Panel del grupo",
     "cohort.csv": "Descargar en CSV",
     "cohort.backlog_total": "{n} repasos atrasados en todo el grupo",
+    "cohort.backlog_total.one": "1 repaso atrasado en todo el grupo",
     "cohort.scheduler": "Planificador de repasos",
     "cohort.backlog": "Pendientes / tarjetas activas",
     "cohort.strip_label": "Progreso de {name}, fases 00 a 41",
@@ -245,6 +259,10 @@ TABLES: Mapping[str, Mapping[str, str]] = {"en": EN, "es": ES}
 
 
 def translate(locale: str, key: str, **values: object) -> str:
+    """`key` in `locale`, formatted with `values`; a count `n` of exactly 1 picks the `<key>.one` form where
+    one exists (English and Spanish both use the singular for 1 only), so no "1 new review cards"."""
+    if values.get("n") == 1 and f"{key}.one" in EN:
+        key = f"{key}.one"
     table = TABLES.get(locale, EN)
     text = table.get(key) or EN.get(key)
     if text is None:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from miniportal.controls import find_control
 from miniportal.db import STATUSES, journal_entries, notes, progress
 from miniportal.errors import NotFoundError, PortalError
 from miniportal.service import Portal
@@ -28,8 +29,8 @@ def check_body(body: str, *, field: str = "body", limit: int = MAX_NOTE_CHARS) -
         raise PortalError(f"{field} must not be empty")
     if len(text) > limit:
         raise PortalError(f"{field} is too long ({len(text)} characters; the limit is {limit})")
-    if "\x00" in text:
-        raise PortalError(f"{field} must not contain NUL characters")
+    if (where := find_control(text, multiline=True)) is not None:
+        raise PortalError(f"{field} must not contain control characters: {where}")
     return text
 
 
@@ -91,9 +92,9 @@ def _note(row: object) -> Note:
 def add_note(
     portal: Portal, conn: Connection, user_id: int, page: str, anchor: str, body: str
 ) -> int:
-    if not PAGE.match(page):
+    if not PAGE.fullmatch(page):
         raise PortalError(f"page must look like /phases/07, got {page[:80]!r}")
-    if not ANCHOR.match(anchor):
+    if not ANCHOR.fullmatch(anchor):
         raise PortalError("anchor must be a paragraph anchor such as 'what-you-build-p2'")
     now = portal.now()
     note_id = conn.execute(

@@ -18,7 +18,7 @@ from miniportal.accounts import User
 from miniportal.db import SEALED_COLUMNS, credentials, users
 from miniportal.errors import PortalError
 from miniportal.service import Portal
-from miniportal.settings import PREFIX, SECRET_NAMES
+from miniportal.settings import PREFIX, SECRET_NAMES, check_private
 from minivault import ColumnCipher, VaultError
 
 
@@ -29,9 +29,7 @@ def ensure_dev_secrets(path: Path) -> bool:
     not even for an instant, and a second `lynx up` never overwrites them (that would lock every user out).
     """
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise LynxError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
+        check_private(path)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [

@@ -21,6 +21,7 @@ from lynx_cortex.quiz import Quiz, QuizItem, is_correct, normalize, parse_respon
 from minicorpus.conjugate import conjugate_english
 from minicorpus.truth_table import Analysis, analyze_english
 from minicorpus.verb_table import PERSON_INVARIANT_TENSES, PERSONS, TENSES, VERB_TABLE
+from miniportal.controls import find_control
 
 Lang = Literal["en", "es"]
 MAX_ANSWER_CHARS = 1000
@@ -133,7 +134,7 @@ def conjugation_question(verb: str, tense: str, person: str | None) -> Question:
 
 
 def question_for_cell_id(item_id: str) -> Question | None:
-    match = _CELL_ID.match(item_id)
+    match = _CELL_ID.fullmatch(item_id)
     if match is None:
         return None
     verb, tense, person = match.groups()
@@ -193,8 +194,8 @@ def grade(question: Question, raw: str | list[int] | None) -> Graded:
         )
         return Graded(question, shown, True, is_correct(question.item, response))
     text = raw.strip()
-    if "\x00" in text:
-        raise AnswerError(f"{question.id}: the answer must not contain NUL characters")
+    if (where := find_control(text)) is not None:
+        raise AnswerError(f"{question.id}: the answer must not contain control characters: {where}")
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerError(
             f"{question.id}: the answer is too long (at most {MAX_ANSWER_CHARS} characters)"

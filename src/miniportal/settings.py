@@ -6,6 +6,7 @@ worse than one that refuses to start. `lynx up` generates development secrets in
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,16 @@ from minivault.passwords import MIN_PEPPER_BYTES
 PREFIX = "LYNX_PORTAL_"
 SECRET_NAMES = ("SESSION_SECRET", "PEPPER", "MASTER_KEY")
 MIN_SESSION_SECRET_BYTES = 32
+
+
+def default_argon2_slots() -> int:
+    """Two concurrent Argon2 checks per core this process may use: enough to keep the cores busy while one
+    request waits on the database, few enough that memory stays at a few times 64 MiB."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 * max(1, cores)
 
 
 def default_database_url() -> str:
@@ -40,11 +51,14 @@ def normalize_database_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class PortalSettings:
-    """Everything the app factory needs; tests build one directly with cheap Argon2 costs."""
+    """Everything the app factory needs; tests build one directly with cheap Argon2 costs.
 
-    session_secret: str
-    pepper: str
-    master_key: str
+    The three secrets are left out of `repr()` (and so of `str()`, logs and tracebacks that print the object).
+    """
+
+    session_secret: str = field(repr=False)
+    pepper: str = field(repr=False)
+    master_key: str = field(repr=False)
     database_url: str = field(default_factory=default_database_url)
     base_url: str = "http://127.0.0.1:8000"
     docs_dir: Path = field(default_factory=docs_dir)
@@ -61,6 +75,10 @@ class PortalSettings:
     login_limit_per_ip: int = 20
     login_window_s: int = 300
     min_password_len: int = 12
+    argon2_slots: int = field(default_factory=default_argon2_slots)
+    argon2_queue: int | None = None  # waiting logins beyond the slots; None = 4 per slot
+    argon2_wait_s: float = 2.0
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         checks = (
@@ -80,6 +98,14 @@ class PortalSettings:
             )
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        object.__setattr__(self, "trusted_proxies", parse_trusted_proxies(self.trusted_proxies))
+        if self.argon2_slots < 1:
+            raise LynxError(f"{PREFIX}ARGON2_SLOTS must be >= 1, got {self.argon2_slots}")
+
+    @property
+    def argon2_waiting(self) -> int:
+        """How many logins may queue for an Argon2 slot (4 per slot unless set)."""
+        return 4 * self.argon2_slots if self.argon2_queue is None else self.argon2_queue
 
     @property
     def secure_cookies(self) -> bool:
@@ -88,6 +114,41 @@ class PortalSettings:
 
     def with_(self, **changes: object) -> PortalSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def parse_trusted_proxies(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or networks (`127.0.0.1`, `10.0.0.0/8`) whose X-Forwarded-For the server believes.
+
+    Empty by default: without a proxy in front, any client could otherwise claim any address and escape the
+    per-address login limit. `*` is refused for the same reason."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    cleaned: list[str] = []
+    for raw in items:
+        item = raw.strip()
+        if not item:
+            continue
+        try:
+            cleaned.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise LynxError(
+                f"{PREFIX}TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                "(list the proxy's addresses, e.g. 127.0.0.1 for a Caddy on the same host)"
+            ) from None
+    return tuple(cleaned)
+
+
+def check_private(path: Path) -> None:
+    """Refuse a secrets file that anyone but its owner can read (the check `lynx up`, `serve`, `migrate` and
+    every other command that reads `var/secrets.env` share)."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise LynxError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
+
+
+def read_secrets_file(path: Path) -> dict[str, str]:
+    """`read_env_file` after `check_private`."""
+    check_private(path)
+    return read_env_file(path)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -123,7 +184,7 @@ def settings_from_env(
     """Read `LYNX_PORTAL_*`; secrets missing from the environment may come from `secrets_file`."""
     env = dict(os.environ if environ is None else environ)
     if secrets_file is not None and secrets_file.is_file():
-        for key, value in read_env_file(secrets_file).items():
+        for key, value in read_secrets_file(secrets_file).items():
             env.setdefault(key, value)
     missing = [PREFIX + name for name in SECRET_NAMES if not env.get(PREFIX + name)]
     if missing:
@@ -150,5 +211,9 @@ def settings_from_env(
         login_limit_per_user=_int(env, "LOGIN_LIMIT_PER_USER", 5, 1),
         login_limit_per_ip=_int(env, "LOGIN_LIMIT_PER_IP", 20, 1),
         review_daily_cap=_int(env, "REVIEW_DAILY_CAP", 30, 1),
+        argon2_slots=_int(env, "ARGON2_SLOTS", default_argon2_slots(), 1),
+        argon2_queue=queue if (queue := _int(env, "ARGON2_QUEUE", -1, 0)) >= 0 else None,
+        argon2_wait_s=_int(env, "ARGON2_WAIT_MS", 2000, 0) / 1000.0,
+        trusted_proxies=parse_trusted_proxies(env.get(PREFIX + "TRUSTED_PROXIES", "")),
         **optional,  # type: ignore[arg-type]
     )

@@ -19,7 +19,9 @@ from starlette.datastructures import UploadFile
 
 from miniportal import sessions
 from miniportal.accounts import User
+from miniportal.controls import CONTROL, NUL_OR_SURROGATE, find_control
 from miniportal.errors import ForbiddenError, PortalError
+from miniportal.hashgate import HashGate
 from miniportal.i18n import LOCALE_COOKIE, LOCALES, translate
 from miniportal.service import Portal
 from miniportal.sessions import ANON_COOKIE, SESSION_COOKIE
@@ -81,6 +83,12 @@ class Ctx:
 def portal_of(request: Request) -> Portal:
     portal: Portal = request.app.state.portal
     return portal
+
+
+def hash_gate(request: Request) -> HashGate:
+    """The app's cap on concurrent Argon2 work: every password hash or verify goes through it."""
+    gate: HashGate = request.app.state.hash_gate
+    return gate
 
 
 def context(request: Request) -> Ctx:
@@ -149,8 +157,15 @@ def redirect(ctx: Ctx, url: str) -> Response:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: '/phases/07' yes, '//evil.example' and 'https://…' no."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: '/phases/07' yes, '//evil.example', 'https://…' and anything with a control
+    character (which would end up in a Location header) no."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or CONTROL.search(target)
+    ):
         return default
     return target
 
@@ -172,6 +187,12 @@ async def form(ctx: Ctx, *, max_fields: int = 50) -> dict[str, str]:
             raise PortalError(f"field {key!r}: file uploads are not accepted here")
         if len(value) > MAX_FIELD_CHARS:
             raise PortalError(f"field {key!r} is too long")
+        for text in (key, value):
+            if found := NUL_OR_SURROGATE.search(text):
+                raise PortalError(
+                    f"field {key!r} must not contain U+{ord(found.group()):04X} "
+                    f"(NUL or an unpaired surrogate, at character {found.start() + 1})"
+                )
         fields[key] = value
     submitted = fields.get("csrf_token") or ctx.request.headers.get("x-csrf-token")
     binding = ctx.session.id if ctx.session is not None else ctx.anon
@@ -185,11 +206,23 @@ async def form(ctx: Ctx, *, max_fields: int = 50) -> dict[str, str]:
 
 
 def text_field(
-    fields: dict[str, str], name: str, *, max_len: int = 200, required: bool = True
+    fields: dict[str, str],
+    name: str,
+    *,
+    max_len: int = 200,
+    required: bool = True,
+    multiline: bool = False,
+    secret: bool = False,
 ) -> str:
+    """A field's text, or a 400 naming it: missing, too long, or holding control characters (tab and line
+    breaks pass in `multiline` fields; a `secret` is never inspected beyond the form-wide NUL check, so a
+    password is whatever its owner typed)."""
     value = fields.get(name)
     if value is None or (required and not value.strip()):
         raise PortalError(f"field {name!r} is required")
     if len(value) > max_len:
         raise PortalError(f"field {name!r} is too long (at most {max_len} characters)")
+    if not secret and (where := find_control(value, multiline=multiline)) is not None:
+        allowed = " (only tab and line breaks are allowed)" if multiline else ""
+        raise PortalError(f"field {name!r} must not contain control characters: {where}{allowed}")
     return value

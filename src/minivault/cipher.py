@@ -11,13 +11,12 @@ with the wrong key fail with a clear message rather than a bare authentication e
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from minivault.kdf import derive_key
+from minivault.kdf import derive_key, key_id
 
 VERSION = 1
 NONCE_BYTES = 12
@@ -45,7 +44,7 @@ class ColumnCipher:
         if len(key) != 32:
             raise ValueError(f"AES-256 needs a 32-byte key, got {len(key)} bytes")
         self._aead = AESGCM(key)
-        self.key_id = hashlib.sha256(b"key-id" + key).digest()[:KEY_ID_BYTES]
+        self.key_id = key_id(key, length=KEY_ID_BYTES)
 
     @classmethod
     def from_master_key(cls, master_key: str | bytes) -> ColumnCipher:

@@ -7,6 +7,8 @@ and any future key derived from the same master never coincide.
 
 from __future__ import annotations
 
+import hashlib
+
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -26,3 +28,9 @@ def derive_key(master_key: str | bytes, purpose: str, *, length: int = 32) -> by
         raise ValueError("purpose must be a non-empty label such as 'portal-columns'")
     hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=_SALT, info=purpose.encode("utf-8"))
     return hkdf.derive(secret)
+
+
+def key_id(key: bytes, *, length: int = 4) -> bytes:
+    """A short public fingerprint of a derived key (a hash of it, never the key): lets a reader say "made under
+    another key" instead of a bare authentication failure."""
+    return hashlib.sha256(b"key-id" + key).digest()[:length]

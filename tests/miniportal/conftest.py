@@ -24,6 +24,7 @@ from miniportal import accounts
 from miniportal.app import create_app
 from miniportal.db import make_engine, utcnow
 from miniportal.migrate import migrate
+from miniportal.server import uvicorn_options
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings, normalize_database_url
 from minivault import Argon2Params
@@ -269,7 +270,11 @@ def _live_portal(
         portal.clock = clock
     migrate(portal.engine)
     config = uvicorn.Config(
-        create_app(settings, portal=portal), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, portal=portal),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        **uvicorn_options(settings),  # as `lynx portal serve` starts it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

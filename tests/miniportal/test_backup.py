@@ -21,14 +21,20 @@ from miniportal.assessment import submit
 from miniportal.db import make_engine, metadata
 from miniportal.migrate import migrate
 from miniportal.questions import ItemBank, grade
+from miniportal.servelock import serve_lock, server_running
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings, normalize_database_url
+from miniportal.sidecar import SnapshotKey, sidecar_path
 
 NOW = datetime(2026, 6, 1, 3, 15)
+MASTER_KEY = "m" * 40  # the `settings` fixture's
+KEY = SnapshotKey(MASTER_KEY)
 
 
 def run(*args: str, url: str) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"LYNX_PORTAL_DATABASE_URL": url})
+    return CliRunner().invoke(
+        cli, list(args), env={"LYNX_PORTAL_DATABASE_URL": url, "LYNX_PORTAL_MASTER_KEY": MASTER_KEY}
+    )
 
 
 def seed_three_learners(portal: Portal, bank: ItemBank) -> None:
@@ -91,7 +97,7 @@ def test_disaster_recovery_drill_sqlite(sqlite_portal: tuple[Portal, str], tmp_p
     assert made.exit_code == 0, made.output
     snapshot = Path(made.stdout.strip().splitlines()[-1])
     assert snapshot.parent == dest and snapshot.name.endswith("-portal.db")
-    assert (dest / ".last_ok").is_file()
+    assert (dest / ".last_ok").is_file() and sidecar_path(snapshot).is_file()
 
     portal.engine.dispose()
     db = Path(url.removeprefix("sqlite:///"))
@@ -101,7 +107,7 @@ def test_disaster_recovery_drill_sqlite(sqlite_portal: tuple[Portal, str], tmp_p
     restored = run("portal", "restore", str(snapshot), url=url)
     assert restored.exit_code == 0, restored.output
     checked = run("portal", "verify", str(snapshot), url=url)
-    assert checked.exit_code == 0 and "integrity ok" in checked.stdout
+    assert checked.exit_code == 0 and "signature ok; integrity ok" in checked.stdout
     assert "review_cards: 6 rows" in checked.stdout and "journal_entries: 6 rows" in checked.stdout
     after = snapshot_rows(make_engine(url))
     assert after == before
@@ -117,20 +123,32 @@ def test_restore_moves_the_old_database_aside_and_refuses_under_a_running_server
 ) -> None:
     portal, url = sqlite_portal
     seed_three_learners(portal, _bank())
-    snapshot = backup.backup(url, tmp_path / "snaps", now=NOW)
+    snapshot = backup.backup(url, tmp_path / "snaps", now=NOW, key=KEY)
     with portal.engine.begin() as conn:
         learning.add_note(portal, conn, 1, "/phases/07", "intro-p1", "written after the snapshot")
     portal.engine.dispose()
-    with backup.serve_lock(url):
-        assert backup.server_running(url)
+    with serve_lock(url):
+        assert server_running(url)
         with pytest.raises(LynxError, match="server is running"):
-            backup.restore(url, snapshot, now=NOW)
-        refused = run("portal", "restore", str(snapshot), url=url)
-        assert refused.exit_code != 0 and "stop it first" in refused.output
-        with pytest.raises(LynxError, match="already serving"), backup.serve_lock(url):
+            backup.restore(url, snapshot, now=NOW, key=KEY)
+        refused = run("portal", "restore", "--force", str(snapshot), url=url)
+        assert refused.exit_code == 2 and "stop it first" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        with pytest.raises(LynxError, match="already serving"), serve_lock(url):
             pass
-    assert not backup.server_running(url)
-    done = backup.restore(url, snapshot, now=NOW + timedelta(minutes=5))
+    assert not server_running(url)
+    asked = run("portal", "restore", str(snapshot), url=url)  # not a terminal: no silent replace
+    assert asked.exit_code == 2 and "--force" in asked.stderr
+    questions: list[str] = []
+
+    def decline(question: str) -> bool:
+        questions.append(question)
+        return False
+
+    with pytest.raises(LynxError, match="cancelled"):
+        backup.restore(url, snapshot, now=NOW, key=KEY, confirm=decline)
+    assert len(questions) == 1 and "replaced" in questions[0]
+    done = backup.restore(url, snapshot, now=NOW + timedelta(minutes=5), key=KEY)
     assert done.aside is not None and done.aside.is_file()
     with create_engine(f"sqlite:///{done.aside}").connect() as conn:  # the old database, untouched
         bodies = conn.execute(text("SELECT body FROM notes")).scalars().all()
@@ -149,15 +167,20 @@ def test_rotation_keeps_the_newest_and_never_touches_other_files(
     dest = tmp_path / "snaps"
     dest.mkdir()
     (dest / "pre-restore-keep-me.db").write_bytes(b"x")
-    made = [backup.backup(url, dest, now=NOW + timedelta(hours=h), keep=3) for h in range(5)]
+    made = [
+        backup.backup(url, dest, now=NOW + timedelta(hours=h), keep=3, key=KEY) for h in range(5)
+    ]
     assert backup.snapshots(dest) == made[-3:]
+    assert sorted(p.name for p in dest.glob("*.sig.json")) == [
+        sidecar_path(p).name for p in made[-3:]
+    ]  # rotation takes the sidecars with their snapshots
     assert (dest / "pre-restore-keep-me.db").exists()
     twice = backup.backup(
-        url, dest, now=NOW + timedelta(hours=4), keep=3
+        url, dest, now=NOW + timedelta(hours=4), keep=3, key=KEY
     )  # same second: a distinct name
     assert twice != made[-1] and twice.exists()
     with pytest.raises(LynxError, match="--keep"):
-        backup.backup(url, dest, now=NOW, keep=0)
+        backup.backup(url, dest, now=NOW, keep=0, key=KEY)
 
 
 def test_verify_catches_damage_and_names_the_problem(
@@ -165,23 +188,30 @@ def test_verify_catches_damage_and_names_the_problem(
 ) -> None:
     portal, url = sqlite_portal
     seed_three_learners(portal, _bank())
-    snapshot = backup.backup(url, tmp_path / "snaps", now=NOW)
-    good = backup.verify(snapshot)
-    assert good.ok and good.counts["users"] == 3 and good.revision is not None
+    snapshot = backup.backup(url, tmp_path / "snaps", now=NOW, key=KEY)
+    good = backup.verify(snapshot, KEY)
+    assert good.ok and good.signed and good.counts["users"] == 3 and good.revision is not None
     damaged = tmp_path / "damaged.db"
     data = bytearray(snapshot.read_bytes())
     for offset in range(4096 * 2, len(data), 4096):  # scribble over every page after the first two
         data[offset + 100 : offset + 400] = os.urandom(300)
     damaged.write_bytes(bytes(data))
-    result = backup.verify(damaged)
-    assert not result.ok and result.integrity != "ok"
+    unsigned = backup.verify(damaged, KEY)
+    assert not unsigned.ok and "no signature sidecar" in unsigned.integrity
+    structural = backup.verify(
+        damaged, KEY, allow_unsigned=True
+    )  # the structure alone: also caught
+    assert not structural.ok and not structural.signed and "signature" not in structural.integrity
+    sidecar_path(damaged).write_bytes(sidecar_path(snapshot).read_bytes())
+    result = backup.verify(damaged, KEY)
+    assert not result.ok and "do not match the signature" in result.integrity
     cli_result = run("portal", "verify", str(damaged), url=url)
-    assert cli_result.exit_code != 0 and "failed verification" in cli_result.output
+    assert cli_result.exit_code == 1 and "failed verification" in cli_result.stderr
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
-    assert not backup.verify(garbage).ok
+    assert not backup.verify(garbage, KEY, allow_unsigned=True).ok
     with pytest.raises(LynxError, match="does not verify"):
-        backup.restore(url, garbage, now=NOW)
+        backup.restore(url, garbage, now=NOW, key=KEY, allow_unsigned=True)
     missing = run("portal", "verify", str(tmp_path / "nope.db"), url=url)
     assert missing.exit_code != 0 and "no snapshot" in missing.output
     empty = run(
@@ -224,9 +254,11 @@ def test_disaster_recovery_drill_postgresql(settings: PortalSettings, tmp_path: 
         with engine.begin() as conn:  # the disaster
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
-        restored = run("portal", "restore", str(snapshot), url=url)
+        restored = run("portal", "restore", "--force", str(snapshot), url=url)
         assert restored.exit_code == 0, restored.output
-        assert run("portal", "verify", str(snapshot), url=url).exit_code == 0
+        checked = run("portal", "verify", str(snapshot), url=url)
+        assert checked.exit_code == 0 and "signature ok" in checked.stdout
+        assert "users: 3 rows" in checked.stdout and "review_cards: 6 rows" in checked.stdout
         engine.dispose()
         assert snapshot_rows(engine) == before
     finally:

@@ -54,6 +54,9 @@ def test_caddy_proxies_to_the_port_the_service_listens_on_with_security_headers(
     assert f"reverse_proxy 127.0.0.1:{port.group(1)}" in caddy
     for header in ("Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy"):
         assert header in caddy
+    env = (DEPLOY / "portal.env.example").read_text(encoding="utf-8")
+    proxies = re.search(r"^LYNX_PORTAL_TRUSTED_PROXIES=(.+)$", env, re.M)
+    assert proxies is not None and proxies.group(1) == "127.0.0.1"  # Caddy, on this host
     static = re.search(r"root \* (\S+)", caddy)
     assert static is not None and static.group(1).endswith("src/miniportal/static")
     assert (Path(__file__).resolve().parents[2] / "src" / "miniportal" / "static").is_dir()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from miniportal import audit
@@ -309,3 +310,30 @@ def test_journal_today_follows_the_learners_time_zone(
     assert 'href="/journal/2026-03-02"' in client.get("/journal").text
     assert _post(client, get_csrf, "/journal/2026-03-02", {"body": "early"}).status_code == 303
     assert _post(client, get_csrf, "/journal/2026-03-03", {"body": "too early"}).status_code == 400
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_counts_of_one_take_the_singular(locale: str) -> None:
+    from miniportal import i18n
+
+    singular = {key.removesuffix(".one") for key in i18n.EN if key.endswith(".one")}
+    assert {"quiz.cards", "review.status", "exams.count", "cohort.backlog_total"} <= singular
+    for key in singular:
+        one = i18n.translate(locale, key, n=1, nn="07", done=0, cap=30)
+        two = i18n.translate(locale, key, n=2, nn="07", done=0, cap=30)
+        assert "1" in one and "2" in two and "{" not in one, (key, one, two)
+    english_plurals = ("cards", "questions", "reviews")
+    for key in singular - {"review.left"}:  # "1 left" needs no singular noun in English
+        one = i18n.translate("en", key, n=1, nn="07", done=0, cap=30).split(";")[0]
+        assert not any(word in one for word in english_plurals), one
+    assert (
+        i18n.translate("en", "quiz.cards", n=1) == "1 new review card is waiting for you tomorrow."
+    )
+    assert (
+        i18n.translate("en", "quiz.cards", n=3)
+        == "3 new review cards are waiting for you tomorrow."
+    )
+    assert i18n.translate("es", "quiz.cards", n=1) == "Mañana te espera 1 tarjeta de repaso nueva."
+    assert (
+        i18n.translate("es", "quiz.cards", n=0) == "Mañana te esperan 0 tarjetas de repaso nuevas."
+    )

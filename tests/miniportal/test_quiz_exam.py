@@ -70,6 +70,7 @@ def test_a_wrong_answer_is_graded_explained_stored_and_becomes_one_card(
     assert response.status_code == 200
     page = response.text
     assert f"{len(questions) - 1} of {len(questions)} correct" in page
+    assert "1 new review card is waiting for you tomorrow." in page  # singular for one
     wrong = page.split('id="r-q-00-06"')[1].split("</section>")[0]
     assert "✗" in wrong and "PYTHONHASHSEED" in wrong  # the expected answer and the explanation
     assert questions[5].explanation_en[:30] in wrong.replace("&#39;", "'")

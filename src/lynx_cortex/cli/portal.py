@@ -8,18 +8,27 @@ scripts can take it with `tail -n 1`.
 from __future__ import annotations
 
 import sqlite3
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, OUT_DIR
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, CliError
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import project_root
 
 if TYPE_CHECKING:
     from miniportal.service import Portal
+    from miniportal.sidecar import SnapshotKey
+
+
+class CheckFailedError(CliError):
+    """A check that ran and found a problem (a snapshot that does not verify): one line, exit 1."""
+
+    exit_code = EXIT_FAILED_CHECK
 
 
 def secrets_file() -> Path:
@@ -84,12 +93,13 @@ def _serve(portal: Portal, host: str, port: int) -> None:
     import uvicorn
 
     from miniportal.app import create_app
-    from miniportal.backup import serve_lock
+    from miniportal.servelock import serve_lock
+    from miniportal.server import uvicorn_options
 
     app = create_app(portal.settings, portal=portal)
     with serve_lock(portal.settings.database_url):
         click.echo(f"portal: serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(portal.settings))
 
 
 host_option = click.option(
@@ -191,12 +201,43 @@ def _database_url() -> str:
     """The database URL alone: backups and restores must work without the portal's secrets."""
     import os
 
-    from miniportal.settings import default_database_url, normalize_database_url, read_env_file
+    from miniportal.settings import default_database_url, normalize_database_url
 
-    url = os.environ.get("LYNX_PORTAL_DATABASE_URL")
-    if not url and secrets_file().is_file():
-        url = read_env_file(secrets_file()).get("LYNX_PORTAL_DATABASE_URL")
+    url = os.environ.get("LYNX_PORTAL_DATABASE_URL") or _from_secrets_file(
+        "LYNX_PORTAL_DATABASE_URL"
+    )
     return normalize_database_url(url or default_database_url())
+
+
+def _from_secrets_file(name: str) -> str | None:
+    from miniportal.settings import read_secrets_file
+
+    path = secrets_file()
+    return read_secrets_file(path).get(name) if path.is_file() else None
+
+
+def _snapshot_key() -> SnapshotKey:
+    """The snapshot signing key, from the master key alone (backups need no other secret)."""
+    import os
+
+    from miniportal.sidecar import SnapshotKey
+
+    master = os.environ.get("LYNX_PORTAL_MASTER_KEY") or _from_secrets_file(
+        "LYNX_PORTAL_MASTER_KEY"
+    )
+    if not master:
+        raise LynxError(
+            "snapshots are signed and checked with the portal's master key: set "
+            "LYNX_PORTAL_MASTER_KEY (environment or var/secrets.env)"
+        )
+    try:
+        return SnapshotKey(master)
+    except ValueError as exc:
+        raise LynxError(f"LYNX_PORTAL_MASTER_KEY: {exc}") from None
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _utcnow() -> datetime:
@@ -220,44 +261,91 @@ def _utcnow() -> datetime:
     help="Snapshots to keep.",
 )
 def backup_cmd(dest: Path | None, keep: int) -> None:
-    """Snapshot the database (SQLite online backup, or pg_dump), then keep only the newest KEEP."""
+    """Snapshot the database (SQLite online backup, or pg_dump), sign it, then keep only the newest KEEP.
+
+    The signature (SNAPSHOT.sig.json beside it: size, schema revision, row counts and an HMAC under a key
+    derived from LYNX_PORTAL_MASTER_KEY) is what `verify` and `restore` check.
+    """
     from miniportal.backup import backup
 
     folder = dest if dest is not None else project_root() / "var" / "snapshots"
+    key = _snapshot_key()
     try:
-        snapshot = backup(_database_url(), folder, now=_utcnow(), keep=keep)
+        snapshot = backup(_database_url(), folder, now=_utcnow(), key=key, keep=keep)
     except (OSError, sqlite3.Error) as exc:
         raise LynxError(f"backup into {folder} failed: {exc}") from None
     click.echo(str(snapshot))
 
 
-@group.command("verify", short_help="Check a snapshot and print its row counts.")
+allow_unsigned_option = click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept a snapshot with no .sig.json beside it (taken before signing existed), on its structure "
+    "alone. A signature that does not match is never accepted.",
+)
+
+
+@group.command("verify", short_help="Check a snapshot's signature and print its row counts.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
-def verify_cmd(snapshot: Path) -> None:
-    """Integrity-check SNAPSHOT and print its row counts; exits 1 if it is damaged."""
+@allow_unsigned_option
+def verify_cmd(snapshot: Path, allow_unsigned: bool) -> None:
+    """Check SNAPSHOT's signature, integrity and row counts, and print them.
+
+    Exit status: 0 sound; 1 the check ran and failed (changed since the backup, damaged, unsigned, or signed
+    under another master key), with one line naming the file; 2 it could not be checked (no such file, no
+    master key).
+    """
     from miniportal.backup import verify
 
-    result = verify(snapshot)
+    result = verify(snapshot, _snapshot_key(), allow_unsigned=allow_unsigned)
+    if not result.ok:
+        raise CheckFailedError(f"{snapshot} failed verification: {result.integrity}")
+    signature = "signature ok" if result.signed else "UNSIGNED (--allow-unsigned)"
     click.echo(
-        f"{snapshot}: integrity {result.integrity}; schema revision {result.revision or '?'}"
+        f"{snapshot}: {signature}; integrity {result.integrity}; "
+        f"schema revision {result.revision or '?'}"
     )
     for name, count in result.counts.items():
-        click.echo(f"  {name}: {count} rows")
-    if not result.ok:
-        raise LynxError(f"{snapshot} failed verification: {result.integrity}")
+        click.echo(f"  {name}: {_rows(count)}")
+
+
+def _confirmation(force: bool) -> Callable[[str], bool] | None:
+    if force:
+        return None
+
+    def ask(question: str) -> bool:
+        if not sys.stdin.isatty():
+            raise LynxError(
+                "restore replaces the current portal data (it is moved aside, not deleted); "
+                "pass --force to go ahead without this question"
+            )
+        return click.confirm(question, default=False, err=True)
+
+    return ask
 
 
 @group.command("restore", short_help="Replace the database with a snapshot.")
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--force", is_flag=True, help="Restore even while a server is running (restart it after)."
+    "--force",
+    is_flag=True,
+    help="Replace the current data without asking. A running server still stops the restore.",
 )
-def restore_cmd(snapshot: Path, force: bool) -> None:
-    """Replace the database with SNAPSHOT; the current database is moved aside, never deleted."""
+@allow_unsigned_option
+def restore_cmd(snapshot: Path, force: bool, allow_unsigned: bool) -> None:
+    """Replace the database with SNAPSHOT once it verifies; the current database is moved aside, never
+    deleted. Refuses while a portal server is running on the database: stop it first."""
     from miniportal.backup import restore
 
     try:
-        done = restore(_database_url(), snapshot, now=_utcnow(), force=force)
+        done = restore(
+            _database_url(),
+            snapshot,
+            now=_utcnow(),
+            key=_snapshot_key(),
+            allow_unsigned=allow_unsigned,
+            confirm=_confirmation(force),
+        )
     except (OSError, sqlite3.Error) as exc:
         raise LynxError(f"restore of {snapshot} failed: {exc}") from None
     if done.aside is not None:

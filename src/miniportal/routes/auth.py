@@ -8,8 +8,9 @@ from starlette.concurrency import run_in_threadpool
 
 from miniportal import accounts, audit, sessions
 from miniportal.errors import PortalError
+from miniportal.ratelimit import LoginThrottle
 from miniportal.sessions import SESSION_COOKIE
-from miniportal.web import Ctx, context, form, page, redirect, safe_next, text_field
+from miniportal.web import Ctx, context, form, hash_gate, page, redirect, safe_next, text_field
 
 router = APIRouter()
 
@@ -30,35 +31,37 @@ def _rate_limited(ctx: Ctx, retry_after: int) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Reserve the attempt, take an Argon2 slot, check, settle: in that order, so that neither parallel guesses
+    nor a flood of unknown usernames gets more password checks (or more memory) than the limits allow."""
     ctx = context(request)
     fields = await form(ctx)
     username = text_field(fields, "username", max_len=64).strip().lower()
-    password = text_field(fields, "password", max_len=accounts.MAX_PASSWORD_LEN)
-    limits = request.app.state.login_limits
-    keys = (f"user:{username}", f"ip:{ctx.ip}")
-    waits = [
-        wait
-        for limiter, key in zip(limits, keys, strict=True)
-        if (wait := limiter.retry_after(key))
-    ]
+    password = text_field(fields, "password", max_len=accounts.MAX_PASSWORD_LEN, secret=True)
+    throttle: LoginThrottle = request.app.state.throttle
     portal = ctx.portal
-    if waits:
-        with portal.engine.begin() as conn:
-            audit.record(portal, conn, "login.rate_limited", ip=ctx.ip, username=username)
-        return _rate_limited(ctx, max(waits))
+    attempt = throttle.begin(username, ctx.ip)
+    if isinstance(attempt, int):
+        if throttle.should_audit(username, ctx.ip):
+            with portal.engine.begin() as conn:
+                audit.record(portal, conn, "login.rate_limited", ip=ctx.ip, username=username)
+        return _rate_limited(ctx, attempt)
 
     def check() -> accounts.User | None:
         with portal.engine.begin() as conn:
             return accounts.check_password(portal, conn, username, password)
 
-    user = await run_in_threadpool(check)
+    try:
+        async with hash_gate(request).slot():
+            user = await run_in_threadpool(check)
+    except BaseException:
+        attempt.abandoned()  # busy, or the client went away: no verdict, nothing counted
+        raise
     if user is None:
-        for limiter, key in zip(limits, keys, strict=True):
-            limiter.hit(key)
+        attempt.failed()
         with portal.engine.begin() as conn:
             audit.record(portal, conn, "login.failure", ip=ctx.ip, username=username)
         return page(ctx, "login.html", status=401, next="/", failed=True)
-    limits[0].reset(keys[0])
+    attempt.succeeded()
     with portal.engine.begin() as conn:
         if ctx.session is not None:
             sessions.revoke(portal, conn, ctx.session.id)
@@ -109,12 +112,13 @@ async def redeem(request: Request, token: str) -> Response:
     try:
         password = accounts.check_new_password(
             portal,
-            text_field(fields, "password", max_len=accounts.MAX_PASSWORD_LEN),
-            text_field(fields, "password_confirm", max_len=accounts.MAX_PASSWORD_LEN),
+            text_field(fields, "password", max_len=accounts.MAX_PASSWORD_LEN, secret=True),
+            text_field(fields, "password_confirm", max_len=accounts.MAX_PASSWORD_LEN, secret=True),
         )
     except PortalError as exc:
         return page(ctx, "invite.html", status=400, invite=invite, token=token, error=exc.message)
-    sealed = await run_in_threadpool(accounts.seal_password, portal, invite.user.id, password)
+    async with hash_gate(request).slot():
+        sealed = await run_in_threadpool(accounts.seal_password, portal, invite.user.id, password)
     try:
         with portal.engine.begin() as conn:
             user = accounts.redeem_invite(portal, conn, token, sealed, ip=ctx.ip)

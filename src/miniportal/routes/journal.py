@@ -25,7 +25,7 @@ def today_for(user: User, now: datetime) -> date:
 
 def parse_day(raw: str, user: User, now: datetime) -> date:
     try:
-        if not _DAY.match(raw):
+        if not _DAY.fullmatch(raw):
             raise ValueError
         day = date.fromisoformat(raw)
     except ValueError:
@@ -62,7 +62,7 @@ async def journal_append(request: Request, day: str) -> Response:
     fields = await form(ctx)
     user = ctx.require_user()
     when = parse_day(day, user, ctx.portal.now())
-    body = text_field(fields, "body", max_len=learning.MAX_JOURNAL_CHARS + 1024)
+    body = text_field(fields, "body", max_len=learning.MAX_JOURNAL_CHARS + 1024, multiline=True)
     with ctx.portal.engine.begin() as conn:
         learning.add_entry(ctx.portal, conn, user.id, when, body)
     return redirect(ctx, f"/journal/{when.isoformat()}")

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from miniportal import accounts, audit, sessions
 from miniportal.errors import PortalError
-from miniportal.web import context, form, page, text_field
+from miniportal.web import context, form, hash_gate, page, text_field
 
 router = APIRouter()
 
@@ -41,12 +41,14 @@ async def update_me(request: Request) -> Response:
         return page(fresh, "me.html", message=fresh.t("me.saved"), error=None)
     if action != "password":
         raise PortalError("field 'action' must be 'profile' or 'password'")
-    current = text_field(fields, "current_password", max_len=accounts.MAX_PASSWORD_LEN)
+    current = text_field(fields, "current_password", max_len=accounts.MAX_PASSWORD_LEN, secret=True)
     try:
         new = accounts.check_new_password(
             portal,
-            text_field(fields, "new_password", max_len=accounts.MAX_PASSWORD_LEN),
-            text_field(fields, "new_password_confirm", max_len=accounts.MAX_PASSWORD_LEN),
+            text_field(fields, "new_password", max_len=accounts.MAX_PASSWORD_LEN, secret=True),
+            text_field(
+                fields, "new_password_confirm", max_len=accounts.MAX_PASSWORD_LEN, secret=True
+            ),
         )
     except PortalError as exc:
         return page(ctx, "me.html", status=400, message=None, error=exc.message)
@@ -55,9 +57,10 @@ async def update_me(request: Request) -> Response:
         with portal.engine.begin() as conn:
             return accounts.check_password(portal, conn, user.username, current)
 
-    if await run_in_threadpool(verify) is None:
-        return page(ctx, "me.html", status=400, message=None, error=ctx.t("me.wrong_password"))
-    sealed = await run_in_threadpool(accounts.seal_password, portal, user.id, new)
+    async with hash_gate(request).slot():
+        if await run_in_threadpool(verify) is None:
+            return page(ctx, "me.html", status=400, message=None, error=ctx.t("me.wrong_password"))
+        sealed = await run_in_threadpool(accounts.seal_password, portal, user.id, new)
     assert ctx.session is not None  # noqa: S101  # require_user above
     with portal.engine.begin() as conn:
         accounts.store_password(portal, conn, user.id, sealed)

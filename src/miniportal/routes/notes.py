@@ -38,7 +38,7 @@ async def create_note(request: Request) -> Response:
     user = ctx.require_user()
     page_path = text_field(fields, "page", max_len=64)
     anchor = text_field(fields, "anchor", max_len=128)
-    body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024)
+    body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024, multiline=True)
     with ctx.portal.engine.begin() as conn:
         learning.add_note(ctx.portal, conn, user.id, page_path, anchor, body)
     return redirect(ctx, f"{page_path}#{anchor}")
@@ -49,7 +49,7 @@ async def edit_note(request: Request, note_id: str) -> Response:
     ctx = context(request)
     fields = await form(ctx)
     user = ctx.require_user()
-    body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024)
+    body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024, multiline=True)
     with ctx.portal.engine.begin() as conn:
         note = learning.edit_note(ctx.portal, conn, user.id, _note_id(note_id), body)
     return redirect(ctx, f"{note.page}#{note.anchor}")

@@ -40,7 +40,7 @@ async def healthz() -> JSONResponse:
 
 
 def phase_from(nn: str) -> Phase:
-    if not _NN.match(nn) or int(nn) > 41:
+    if not _NN.fullmatch(nn) or int(nn) > 41:
         raise NotFoundError(f"there is no phase {nn[:8]!r}; phases run from 00 to 41")
     return PHASES[int(nn)]
 
