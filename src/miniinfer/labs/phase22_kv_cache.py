@@ -114,7 +114,7 @@ def kv_latency(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(
         ctx,
         {
-            "smoke": {"lengths": [8, 64], "reps": 3},
+            "smoke": {"lengths": [8, 64], "reps": 7},
             "default": {"lengths": [8, 16, 32, 64, 128], "reps": 7},
         },
     )
