@@ -20,6 +20,7 @@ import platform
 import random
 import shutil
 import subprocess
+import sys
 import warnings
 from types import ModuleType
 
@@ -39,11 +40,10 @@ class HashSeedWarning(RuntimeWarning):
     """This process hashes strings with a random secret, so `hash()`-ordered output will differ per run."""
 
 
-def _optional_torch() -> ModuleType | None:
-    try:
-        return importlib.import_module("torch")
-    except ImportError:
-        return None
+def _loaded_torch() -> ModuleType | None:
+    """PyTorch if this process has already imported it; importing it here would cost every run seconds."""
+    module = sys.modules.get("torch")
+    return module if isinstance(module, ModuleType) else None
 
 
 def process_hash_seed_fixed() -> bool:
@@ -52,7 +52,11 @@ def process_hash_seed_fixed() -> bool:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed `random`, NumPy's global RNG and PyTorch (when installed) with `seed`.
+    """Seed `random`, NumPy's global RNG and PyTorch (when this process has imported it) with `seed`.
+
+    PyTorch is seeded only once imported: importing it just to seed it costs each `lynx lab run` 2-10 s, and no
+    lab draws from torch's generator (the torch ports load NumPy weights). Code that imports torch later and
+    draws from it calls `seed_everything` again after the import.
 
     Prefer passing an explicit `np.random.default_rng(seed)` through your own code; the legacy global state is
     seeded only for libraries that still read it. Warns with `HashSeedWarning` if this process was not started
@@ -76,7 +80,7 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # the legacy global state, for libraries that still read it
 
-    torch = _optional_torch()
+    torch = _loaded_torch()
     if torch is None:
         return
     torch.manual_seed(seed)

@@ -48,6 +48,17 @@ def test_different_seeds_differ() -> None:
     assert not np.array_equal(a, np.random.rand(8))
 
 
+def test_seeding_never_imports_torch_itself() -> None:
+    # A lab run must not pay torch's import (seconds) just to be seeded; torch is seeded once it is loaded.
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore')\n"
+        "from lynx_cortex.seeding import seed_everything\n"
+        "seed_everything(3); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_torch_draws_repeat() -> None:
     torch = pytest.importorskip(
         "torch", reason="torch is an optional oracle; install the CPU wheel to run this"
