@@ -1,43 +1,75 @@
-"""How a corpus row becomes one training sequence: input → correction → Spanish.
+"""How a corpus row becomes one training sequence: input → correction → error code → Spanish.
 
-Every row is framed as `<|endoftext|>{text}<|sep|>{target}<|sep|>{spanish}<|endoftext|>`, where `target` is
-the row's `correct_form` when the English is mis-conjugated and the English itself when it is correct. One
-sequence therefore teaches both jobs of the tutor (fix the verb, then translate it), and at inference the same
-model is prompted with `<|endoftext|>{sentence}<|sep|>` and asked to continue.
+Every row, of the v1 form corpus (`he work`) and of the v1.1 tutor set ("Yesterday she goed home."), is
+framed the same way::
 
-The framing is text, so it lives with the corpus; `BOS` and `SEP` are the special tokens the tokenizer reserves
-(`minitoken.bpe.DEFAULT_SPECIALS`, checked by a test, since neither package imports the other). Turning the
-framed text into token ids is `minimodel.data`'s job.
+    <|endoftext|>{text}<|sep|>{correction}<|sep|>{error_code}<|sep|>{spanish}<|endoftext|>
+
+`correction` is the corrected English (the text itself when it is already right), `error_code` is the
+row's mis-conjugation type or `none`, and `spanish` is the translation of the corrected sentence. One
+sequence therefore teaches the tutor's three jobs in the order a teacher does them — fix, name, translate —
+and at inference the model is prompted with `<|endoftext|>{sentence}<|sep|>` and continues. The prompt is
+the *source* side and everything after it the *target* side: training puts its loss on the target side only
+(`split_row`), because predicting a learner's mistakes is not the model's job.
+
+The framing is text, so it lives with the corpus; `BOS` and `SEP` are the special tokens the tokenizer
+reserves (`minitoken.bpe.DEFAULT_SPECIALS`, checked by a test, since neither package imports the other).
+Turning the framed text into token ids is `minimodel.data`'s job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from minicorpus.split import SPLIT_NAMES
 
 BOS = "<|endoftext|>"
 SEP = "<|sep|>"
+NO_ERROR = "none"
 SPLITS = SPLIT_NAMES
+
+
+def _text(row: Mapping[str, Any], *keys: str) -> str | None:
+    """The first non-empty string among `keys` (v1 and v1.1 rows name the same facts differently)."""
+    for key in keys:
+        value = row.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def split_row(row: Mapping[str, Any]) -> tuple[str, str]:
+    """(source, target) of one row: the prompt the model reads and the text it must produce."""
+    text = _text(row, "text")
+    spanish = _text(row, "spanish")
+    if text is None or spanish is None:
+        missing = "text" if text is None else "spanish"
+        raise ValueError(
+            f"corpus row {row.get('id', '?')} needs a non-empty string {missing!r}, got {row.get(missing)!r}"
+        )
+    code = _text(row, "error_type", "mis_conjugation_type")
+    if code is None:
+        if row.get("label", "correct") != "correct":
+            raise ValueError(
+                f"corpus row {row.get('id', '?')} is labelled {row.get('label')!r} but names no error type"
+            )
+        correction, code = text, NO_ERROR
+    else:
+        found = _text(row, "correct_text", "correct_form")
+        if found is None:
+            raise ValueError(
+                f"mis-conjugated corpus row {row.get('id', '?')} has no correction to train on"
+            )
+        correction = found
+    return prompt(text), f"{correction}{SEP}{code}{SEP}{spanish}{BOS}"
 
 
 def frame_row(row: Mapping[str, Any]) -> str:
     """The training text of one corpus row (see the module docstring)."""
-    for key in ("text", "spanish", "label"):
-        if not isinstance(row.get(key), str) or not row[key]:
-            raise ValueError(
-                f"corpus row {row.get('id', '?')} needs a non-empty string {key!r}, got {row.get(key)!r}"
-            )
-    if row["label"] == "correct":
-        target = row["text"]
-    else:
-        target = row.get("correct_form")
-        if not isinstance(target, str) or not target:
-            raise ValueError(
-                f"mis-conjugated corpus row {row.get('id', '?')} has no correct_form to train on"
-            )
-    return f"{BOS}{row['text']}{SEP}{target}{SEP}{row['spanish']}{BOS}"
+    source, target = split_row(row)
+    return source + target
 
 
 def prompt(sentence: str) -> str:
@@ -45,11 +77,47 @@ def prompt(sentence: str) -> str:
     return f"{BOS}{sentence}{SEP}"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A continuation of `prompt(...)` read back into its fields; a field the model never closed is None."""
+
+    correction: str | None
+    error_code: str | None
+    spanish: str | None
+
+    @property
+    def complete(self) -> bool:
+        return None not in (self.correction, self.error_code, self.spanish)
+
+
+def parse_answer(continuation: str) -> Answer:
+    """Split a continuation at its separators. A field counts only if its closing marker was produced
+    (`<|sep|>` for the first two, `<|endoftext|>` for the Spanish): a cut-off answer is not an answer."""
+    correction, sep1, rest = continuation.partition(SEP)
+    code, sep2, rest = rest.partition(SEP)
+    spanish, end, _ = rest.partition(BOS)
+    return Answer(
+        correction if sep1 else None,
+        code if sep1 and sep2 else None,
+        spanish if sep1 and sep2 and end else None,
+    )
+
+
 def correction_of(continuation: str) -> str | None:
     """The correction in a continuation of `prompt(...)`: the text before the next `<|sep|>` (None if the
     model never closed it within its token budget, which graders count as wrong)."""
-    head, sep, _ = continuation.partition(SEP)
-    return head if sep else None
+    return parse_answer(continuation).correction
 
 
-__all__ = ["BOS", "SEP", "SPLITS", "correction_of", "frame_row", "prompt"]
+__all__ = [
+    "BOS",
+    "NO_ERROR",
+    "SEP",
+    "SPLITS",
+    "Answer",
+    "correction_of",
+    "frame_row",
+    "parse_answer",
+    "prompt",
+    "split_row",
+]

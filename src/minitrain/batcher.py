@@ -3,7 +3,9 @@
 A sequence `s` of length L becomes the input `s[:-1]` and the target `s[1:]`: position t predicts token t + 1.
 Batches are padded to their longest member with id 0 (never to the context length, so a batch of short rows
 costs what it holds), and the loss mask is False on every padded target, so padding neither adds loss nor
-dilutes the token mean. Shuffling draws from an explicit `np.random.Generator`; the permutation of the current
+dilutes the token mean. With `prompt_lens` the mask is also False on the source side of each row (its first
+`prompt_len - 1` targets): a tutor is trained to produce corrections, not to predict its learners' mistakes.
+Shuffling draws from an explicit `np.random.Generator`; the permutation of the current
 epoch, the position inside it and the generator's state are the batcher's whole state, which a checkpoint saves
 so that a resumed run reads exactly the batches the uninterrupted one would have read.
 """
@@ -39,9 +41,15 @@ class Batch:
 
 
 def make_batch(
-    sequences: Sequence[Sequence[int]], rows: Sequence[int], *, context_len: int
+    sequences: Sequence[Sequence[int]],
+    rows: Sequence[int],
+    *,
+    context_len: int,
+    prompt_lens: Sequence[int] | None = None,
 ) -> Batch:
-    """Pad `sequences[rows]` into one batch; a row longer than `context_len + 1` keeps its first tokens."""
+    """Pad `sequences[rows]` into one batch; a row longer than `context_len + 1` keeps its first tokens.
+
+    `prompt_lens[r]` (optional) is the length of row r's source side: only later tokens are targets."""
     if not rows:
         raise ValueError("make_batch needs at least one row")
     clipped = [list(sequences[r])[: context_len + 1] for r in rows]
@@ -60,17 +68,36 @@ def make_batch(
         inputs[i, :n] = seq[:-1]
         targets[i, :n] = seq[1:]
         mask[i, :n] = True
-    return Batch(inputs, targets, mask, mask.copy(), np.asarray(rows, dtype=np.int64))
+    pad_mask = mask.copy()
+    if prompt_lens is not None:
+        for i, r in enumerate(rows):
+            source = prompt_lens[r]
+            if not 1 <= source < len(sequences[r]):
+                raise ValueError(
+                    f"sequence {r}: prompt length {source} must leave 1..{len(sequences[r]) - 1} target tokens"
+                )
+            mask[i, : source - 1] = False
+    return Batch(inputs, targets, mask, pad_mask, np.asarray(rows, dtype=np.int64))
 
 
 def fixed_batches(
-    sequences: Sequence[Sequence[int]], *, batch_size: int, context_len: int
+    sequences: Sequence[Sequence[int]],
+    *,
+    batch_size: int,
+    context_len: int,
+    prompt_lens: Sequence[int] | None = None,
 ) -> Iterator[Batch]:
     """Every sequence once, in order: the evaluation pass (no shuffle, no state)."""
     _positive("batch_size", batch_size)
+    _same_length(sequences, prompt_lens)
     for start in range(0, len(sequences), batch_size):
         rows = list(range(start, min(start + batch_size, len(sequences))))
-        yield make_batch(sequences, rows, context_len=context_len)
+        yield make_batch(sequences, rows, context_len=context_len, prompt_lens=prompt_lens)
+
+
+def _same_length(sequences: Sequence[Sequence[int]], prompt_lens: Sequence[int] | None) -> None:
+    if prompt_lens is not None and len(prompt_lens) != len(sequences):
+        raise ValueError(f"got {len(prompt_lens)} prompt lengths for {len(sequences)} sequences")
 
 
 def _positive(name: str, value: int) -> None:
@@ -93,8 +120,10 @@ class Batcher:
         context_len: int,
         rng: np.random.Generator,
         drop_last: bool = False,
+        prompt_lens: Sequence[int] | None = None,
     ) -> None:
         _positive("batch_size", batch_size)
+        _same_length(sequences, prompt_lens)
         _positive("context_len", context_len)
         if not sequences:
             raise ValueError("Batcher needs at least one sequence")
@@ -105,6 +134,7 @@ class Batcher:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
         self.sequences = sequences
+        self.prompt_lens = prompt_lens
         self.batch_size = batch_size
         self.context_len = context_len
         self.drop_last = drop_last
@@ -125,7 +155,9 @@ class Batcher:
             self.order = self._permutation()
         rows = self.order[self.position : self.position + self.batch_size]
         self.position += len(rows)
-        return make_batch(self.sequences, rows, context_len=self.context_len)
+        return make_batch(
+            self.sequences, rows, context_len=self.context_len, prompt_lens=self.prompt_lens
+        )
 
     def __iter__(self) -> Iterator[Batch]:
         while True:

@@ -78,15 +78,19 @@ def evaluate(
     batch_size: int,
     context_len: int,
     classes: Sequence[str] | None = None,
+    prompt_lens: Sequence[int] | None = None,
 ) -> EvalResult:
-    """Token-mean NLL over every sequence (weighted by tokens, not by batch), optionally per row class."""
+    """Token-mean NLL over every sequence (weighted by tokens, not by batch), optionally per row class;
+    with `prompt_lens`, over the target side only (see `minitrain.batcher`)."""
     if classes is not None and len(classes) != len(sequences):
         raise ValueError(f"got {len(classes)} row classes for {len(sequences)} sequences")
     total, count = 0.0, 0
     class_sum: dict[str, float] = {}
     class_count: dict[str, int] = {}
     with no_grad():
-        for batch in fixed_batches(sequences, batch_size=batch_size, context_len=context_len):
+        for batch in fixed_batches(
+            sequences, batch_size=batch_size, context_len=context_len, prompt_lens=prompt_lens
+        ):
             logits = model.forward(batch.inputs, pad_mask=batch.pad_mask)  # (B, T, V)
             nll = token_nll(logits.data, batch.targets, batch.loss_mask)  # (B, T)
             per_row = nll.sum(axis=1)  # (B,)
@@ -129,6 +133,8 @@ class Trainer:
         *,
         context_len: int,
         val_classes: Sequence[str] | None = None,
+        train_prompt_lens: Sequence[int] | None = None,
+        val_prompt_lens: Sequence[int] | None = None,
         log: MetricsLog | None = None,
         observer: Observer | None = None,
         progress: bool = True,  # drawn only when stderr is a terminal (lynx_cortex.progress)
@@ -140,6 +146,7 @@ class Trainer:
         self.config = config
         self.context_len = context_len
         self.val_classes = val_classes
+        self.val_prompt_lens = val_prompt_lens
         self.log = log
         self.observer = observer
         self.progress = progress
@@ -149,6 +156,7 @@ class Trainer:
             batch_size=config.batch_size,
             context_len=context_len,
             rng=np.random.default_rng(config.data_seed),
+            prompt_lens=train_prompt_lens,
         )
         self.optimizer = AdamW(
             param_groups(model, config.weight_decay),
@@ -220,6 +228,7 @@ class Trainer:
             batch_size=max(self.config.batch_size, 32),
             context_len=self.context_len,
             classes=self.val_classes,
+            prompt_lens=self.val_prompt_lens,
         )
 
     def eval_record(self, result: EvalResult) -> dict[str, Any]:
