@@ -210,7 +210,9 @@ def load_frame_split(folder: Path) -> dict[str, list[Row]]:
 def load_tutor_rows(folder: Path) -> list[Row]:
     """Every row of a tutor folder, sorted by id."""
     parts = load_frame_split(folder)
-    return sorted((row for name in SPLIT_NAMES for row in parts[name]), key=lambda r: str(r["id"]))
+    return sorted(
+        (row for name in SPLIT_NAMES for row in parts[name]), key=lambda r: str(r.get("id"))
+    )
 
 
 def load_tutor_split(folder: Path, name: str) -> dict[str, list[Row]]:
@@ -229,7 +231,7 @@ def load_tutor_split(folder: Path, name: str) -> dict[str, list[Row]]:
         raise LynxError(f"cannot read tutor split file {path} ({exc})") from exc
     parts: dict[str, list[Row]] = {part: [] for part in SPLIT_NAMES}
     for row in rows:
-        parts[held.get(str(row["id"]), "train")].append(row)
+        parts[held.get(str(row.get("id")), "train")].append(row)
     return parts
 
 

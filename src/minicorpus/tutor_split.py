@@ -16,6 +16,7 @@ generalises to unseen keys or verbs, are reported separately, and never choose t
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Final
@@ -35,18 +36,24 @@ def words(sentence: str) -> list[str]:
     return sentence.removesuffix(".").split(" ")
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _sentence_atoms(field: str, sentence: str) -> frozenset[Atom]:
+    """The word atoms of one sentence (cached: a frame's rows share their correction and Spanish)."""
+    return frozenset(("word", field, w) for w in words(sentence))
+
+
 def atoms(row: Row) -> set[Atom]:
     """Every part of a row that must have been seen in training for it to be a fair test."""
-    verb, complement = str(row["verb_lemma"]), str(row["complement"])
+    verb, complement = str(row.get("verb_lemma")), str(row.get("complement"))
     found: set[Atom] = {
-        ("subject", str(row["subject"])),
+        ("subject", str(row.get("subject"))),
         ("complement", complement),
-        ("adverb", str(row["adverb"])),
+        ("adverb", str(row.get("adverb"))),
         ("verb+complement", verb, complement),
-        ("cell", verb, str(row["tense"]), str(row["person"])),
+        ("cell", verb, str(row.get("tense")), str(row.get("person"))),
     }
     for field in ("text", "correct_text", "spanish"):
-        found.update(("word", field, w) for w in words(str(row[field])))
+        found |= _sentence_atoms(field, str(row.get(field)))
     return found
 
 
