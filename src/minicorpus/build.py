@@ -6,7 +6,6 @@ atomically and the manifest last, so a folder with a `MANIFEST.json` is a comple
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,8 @@ from typing import Any, Final
 
 from lynx_cortex.atomic import write_json_atomic
 from lynx_cortex.errors import LynxError
-from lynx_cortex.manifest import sha256_file
 from minicorpus.generate import DEFAULT_SEED, generate_rows
-from minicorpus.manifest import MANIFEST_FILE, build_manifest
+from minicorpus.manifest import MANIFEST_FILE, build_manifest, check_manifest_hashes
 from minicorpus.rows import Row, read_jsonl, write_jsonl
 from minicorpus.schema import load_schema, spec_version
 from minicorpus.split import (
@@ -25,6 +23,7 @@ from minicorpus.split import (
     heldout_verbs_split,
     stratified_split_by_verb_tense,
 )
+from minicorpus.tutor_build import TUTOR_DIR, validate_tutor_dir
 from minicorpus.validate import (
     CheckResult,
     ValidationReport,
@@ -109,33 +108,9 @@ def load_rows(corpus_dir: Path) -> list[Row]:
     return read_jsonl(corpus_dir / RAW_ROWS)
 
 
-def _manifest_check(corpus_dir: Path) -> CheckResult:
-    """Every file the manifest lists exists and still has its recorded sha256."""
-    path = corpus_dir / MANIFEST_FILE
-    if not path.is_file():
-        return CheckResult("manifest_hashes", False, (MANIFEST_FILE,), f"{path} is missing")
-    try:
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
-        expected = {name: entry["sha256"] for name, entry in files.items()}
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        return CheckResult(
-            "manifest_hashes", False, (MANIFEST_FILE,), f"{path} is malformed ({exc})"
-        )
-    bad = [
-        name
-        for name, digest in sorted(expected.items())
-        if not (corpus_dir / name).is_file() or sha256_file(corpus_dir / name) != digest
-    ]
-    message = (
-        f"{len(bad)} files missing or changed since the manifest was written"
-        if bad
-        else f"all {len(expected)} files match their sha256"
-    )
-    return CheckResult("manifest_hashes", not bad, tuple(bad), message)
-
-
 def validate_corpus_dir(corpus_dir: Path, *, spec_path: Path | None = None) -> ValidationReport:
-    """Re-check a corpus on disk: the row checks, the checked-in splits, and the manifest's hashes."""
+    """Re-check a corpus on disk: the row checks, the checked-in splits, the manifest's hashes, and the
+    tutor set's checks when `tutor/` holds one."""
     rows = load_rows(corpus_dir)
     report = validate_rows(rows, load_schema(spec_path))
     checks = list(report.checks)
@@ -149,5 +124,12 @@ def validate_corpus_dir(corpus_dir: Path, *, spec_path: Path | None = None) -> V
                         f"{check.name}[{name}]", check.passed, check.failures, check.message
                     )
                 )
-    checks.append(_manifest_check(corpus_dir))
+    checks.append(check_manifest_hashes(corpus_dir))
+    tutor = corpus_dir / TUTOR_DIR
+    if (tutor / MANIFEST_FILE).is_file():
+        tutor_report = validate_tutor_dir(tutor)
+        checks += [
+            CheckResult(f"tutor.{c.name}", c.passed, c.failures, c.message)
+            for c in tutor_report.checks
+        ]
     return ValidationReport(tuple(checks), len(rows))

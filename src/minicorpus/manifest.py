@@ -7,6 +7,7 @@ bytes — the generator and spec versions, the seed, the configuration — is re
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from lynx_cortex.manifest import sha256_file
 from minicorpus.mis_conjugate import MIS_CONJUGATION_TYPES
 from minicorpus.rows import CORPUS_NAME, CORPUS_VERSION, Row
 from minicorpus.split import DEFAULT_RATIOS, HELDOUT_VERBS, SPLIT_GRAIN
-from minicorpus.validate import ValidationReport
+from minicorpus.validate import CheckResult, ValidationReport
 from minicorpus.verb_table import PERSONS, TENSES, VERB_TABLE
 
 MANIFEST_FILE = "MANIFEST.json"
@@ -85,3 +86,28 @@ def build_manifest(
         "splits": {name: dict(sizes) for name, sizes in splits.items()},
         "validation": {check.name: check.passed for check in report.checks},
     }
+
+
+def check_manifest_hashes(corpus_dir: Path) -> CheckResult:
+    """Every file the manifest lists (paths relative to `corpus_dir`) exists and still has its sha256."""
+    path = corpus_dir / MANIFEST_FILE
+    if not path.is_file():
+        return CheckResult("manifest_hashes", False, (MANIFEST_FILE,), f"{path} is missing")
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        expected = {name: entry["sha256"] for name, entry in files.items()}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        return CheckResult(
+            "manifest_hashes", False, (MANIFEST_FILE,), f"{path} is malformed ({exc})"
+        )
+    bad = [
+        name
+        for name, digest in sorted(expected.items())
+        if not (corpus_dir / name).is_file() or sha256_file(corpus_dir / name) != digest
+    ]
+    message = (
+        f"{len(bad)} files missing or changed since the manifest was written"
+        if bad
+        else f"all {len(expected)} files match their sha256"
+    )
+    return CheckResult("manifest_hashes", not bad, tuple(bad), message)

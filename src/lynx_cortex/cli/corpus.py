@@ -42,13 +42,11 @@ def group() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Corpus spec holding the row schema (default data/corpus_spec.md).",
 )
-@click.option(
-    "--tutor", is_flag=True, help="Also build the v1.1 tutor training set into OUT/tutor/."
-)
+@click.option("--tutor", is_flag=True, help="Also build the v1.1 tutor set into OUT/tutor/.")
 def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
     """Generate, validate and split the corpus; write raw/, processed/ and MANIFEST.json under OUT."""
     from minicorpus.build import build_corpus
-    from minicorpus.tutor import build_tutor_set
+    from minicorpus.tutor_build import build_tutor_set
 
     folder = out or data_dir()
     if folder.exists() and not folder.is_dir():
@@ -63,10 +61,15 @@ def build(seed: int, out: Path | None, spec: Path | None, tutor: bool) -> None:
     for name, sizes in manifest["splits"].items():
         click.echo(f"split {name}: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
     if tutor:
-        tutor_manifest = build_tutor_set(folder, seed=seed, corpus_split=result.splits["default"])
+        key_splits = {
+            "keys": result.splits["default"].assignment,
+            "heldout-verbs": result.splits["heldout-verbs"].assignment,
+        }
+        tutor_manifest = build_tutor_set(folder, seed=seed, key_splits=key_splits)
+        frames = tutor_manifest["splits"]["frames"]
         click.echo(
-            f"tutor set: {tutor_manifest['total_pairs']} pairs "
-            f"({tutor_manifest['total_mis_conjugated']} with an error)"
+            f"tutor set: {tutor_manifest['total_rows']} rows, {tutor_manifest['total_frames']} frames; "
+            "frames split: " + ", ".join(f"{k} {v['rows']}" for k, v in frames.items())
         )
     click.echo(str(folder))
 
