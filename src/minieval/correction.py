@@ -104,7 +104,13 @@ def summarise(cases: Sequence[Case], outcomes: Sequence[Outcome]) -> dict[str, A
         values = sorted({c.labels[key] for c in cases})
         slices[key] = {
             value: {
-                m: _rate([getattr(o, m) for c, o in zip(cases, outcomes, strict=True) if c.labels[key] == value])
+                m: _rate(
+                    [
+                        getattr(o, m)
+                        for c, o in zip(cases, outcomes, strict=True)
+                        if c.labels[key] == value
+                    ]
+                )
                 for m in METRICS
             }
             for value in values
@@ -156,3 +162,45 @@ __all__ = [
     "judge",
     "summarise",
 ]
+
+
+# ------------------------------------------------------------------------------------------ report
+
+_LABELS = {
+    "exact_correction": "exact correction (erroneous)",
+    "unchanged_correct": "unchanged (correct)",
+    "error_code_accuracy": "error code",
+    "spanish_exact": "Spanish exact",
+}
+
+
+def _cell(rate: Mapping[str, Any]) -> str:
+    if not rate["n"]:
+        return "—"
+    return f"{rate['value']:.3f}"
+
+
+def render_table(results: Mapping[str, Any], *, title: str) -> list[str]:
+    """The headline with intervals, then every slice as a markdown table (also readable in a terminal)."""
+    lines = [f"## {title} ({results['n']:,} sentences)", ""]
+    lines += ["| metric | value | 95 % Wilson | n |", "|---|---|---|---|"]
+    for metric in METRICS:
+        rate = results["intervals"][metric]
+        lines.append(
+            f"| {_LABELS[metric]} | {_cell(rate)} | [{rate['wilson_lo']:.3f}, {rate['wilson_hi']:.3f}] "
+            f"| {rate['n']:,} |"
+        )
+    for key, table in results["slices"].items():
+        lines += ["", f"by {key.replace('_', ' ')}:", ""]
+        lines += [
+            "| " + key + " | n | exact correction | unchanged | error code | Spanish |",
+            "|---|---|---|---|---|---|",
+        ]
+        for value, rates in table.items():
+            n = rates["error_code_accuracy"]["n"]
+            cells = " | ".join(_cell(rates[m]) for m in METRICS)
+            lines.append(f"| {value} | {n:,} | {cells} |")
+    return lines
+
+
+__all__ += ["render_table"]

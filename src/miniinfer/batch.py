@@ -67,12 +67,18 @@ def greedy_batch(
     `config.context_len`; the budget is cut so no row outgrows the window (no cropping, no re-prefill).
     """
     if not isinstance(model, CachedLanguageModel):
-        raise TypeError(f"greedy_batch needs a model with prefill/decode, got {type(model).__name__}")
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+        raise TypeError(
+            f"greedy_batch needs a model with prefill/decode, got {type(model).__name__}"
+        )
+    if (
+        isinstance(max_new_tokens, bool)
+        or not isinstance(max_new_tokens, int)
+        or max_new_tokens < 0
+    ):
         raise ValueError(f"max_new_tokens must be an integer >= 0, got {max_new_tokens!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    context_len = int(model.config.context_len)
+    context_len = int(getattr(model, "config").context_len)  # noqa: B009 - narrowed type lacks it
     stops = frozenset(int(s) for s in stop_ids)
     groups: dict[int, list[int]] = {}
     for index, prompt in enumerate(prompts):

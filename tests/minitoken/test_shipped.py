@@ -14,10 +14,10 @@ from minitoken.shipped import load_shipped
 
 def test_shipped_tokenizer_matches_its_manifest_and_its_recipe() -> None:
     shipped = load_shipped()
-    assert shipped.vocab_size == 512
-    fresh = BPETokenizer().train(load_corpus_text(data_dir()), 512)
+    assert shipped.vocab_size == 1024
+    fresh = BPETokenizer().train(load_corpus_text(data_dir()), 1024)
     assert fresh.merges == shipped.merges, (
-        "retrain with `lynx tokenizer train --out artifacts/tokenizer --ship`"
+        "retrain with `lynx tokenizer train --vocab-size 1024 --out artifacts/tokenizer --ship`"
     )
 
 

@@ -26,12 +26,55 @@ from lynx_cortex.paths import experiments_dir
     type=click.Path(path_type=Path),
     help="Also write COMPARE.md against B: a report folder, a results.json or another checkpoint.",
 )
-def eval_command(checkpoint: Path, out: Path | None, compare: Path | None) -> None:
-    """Leak-check the probes, score them with CHECKPOINT, measure val/test perplexity, write the report.
+@click.option(
+    "--task",
+    type=click.Choice(["probes", "correction"]),
+    default="probes",
+    show_default=True,
+    help="probes: the phase-20 probe sets and perplexity. correction: correct, name and translate the "
+    "tutor set's held-out sentences.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["frames", "keys", "heldout-verbs"]),
+    default="frames",
+    show_default=True,
+    help="correction: the tutor split whose test part is scored (keys/heldout-verbs are experiments).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, None),
+    help="correction: score only the first N test sentences.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="correction: end with one JSON line of the headline."
+)
+def eval_command(
+    checkpoint: Path,
+    out: Path | None,
+    compare: Path | None,
+    task: str,
+    split: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Evaluate CHECKPOINT and write its report folder.
 
-    CHECKPOINT is a `lynx train` run folder (its best/ weights are used), or a checkpoint/ or best/ folder.
-    Writes results.json, per_slice.csv/png, reliability.png and REPORT.md (and COMPARE.md with --compare).
+    \b
+    --task probes (default): leak-check the probes, score them, measure val/test perplexity; writes
+      results.json, per_slice.csv/png, reliability.png and REPORT.md (and COMPARE.md with --compare).
+    --task correction: greedy-decode every test sentence of the tutor split, score exact correction,
+      unchanged correct sentences, error code and Spanish with Wilson intervals, per error type, verb
+      class and tense; prints the table and writes correction.json and CORRECTION.md.
+
+    CHECKPOINT is a `lynx train` run folder (its best/ weights are used), a checkpoint/ or best/ folder,
+    or a shipped one such as artifacts/checkpoints/grammar.
     """
+    if task == "correction":
+        _correction(checkpoint, out, split=split, limit=limit, as_json=as_json, compare=compare)
+        return
+    if as_json or limit is not None:
+        raise LynxError("--json and --limit apply to --task correction")
     from minieval.checkpoint_eval import RESULTS, EvalInputError, read_results, write_eval
 
     try:
@@ -49,3 +92,35 @@ def eval_command(checkpoint: Path, out: Path | None, compare: Path | None) -> No
         raise LynxError(str(exc)) from exc
     results = folder / "results.json"
     click.echo(f"wrote {len(paths)} files to {folder} (results: {results})")
+
+
+def _correction(
+    checkpoint: Path,
+    out: Path | None,
+    *,
+    split: str,
+    limit: int | None,
+    as_json: bool,
+    compare: Path | None,
+) -> None:
+    from minieval.checkpoint_eval import EvalInputError
+    from minieval.correction import render_table
+    from minieval.correction_eval import (
+        evaluate_checkpoint_correction,
+        headline_json,
+        write_correction_eval,
+    )
+
+    if compare is not None:
+        raise LynxError("--compare applies to --task probes")
+    name = checkpoint.resolve().name
+    try:
+        results = evaluate_checkpoint_correction(checkpoint, split=split, limit=limit)
+    except EvalInputError as exc:
+        raise LynxError(str(exc)) from exc
+    folder = out if out is not None else experiments_dir() / "eval" / name
+    paths = write_correction_eval(results, folder, checkpoint_name=name)
+    click.echo("\n".join(render_table(results, title=f"{results['split']} split")))
+    click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
+    if as_json:
+        click.echo(headline_json(results))

@@ -39,7 +39,7 @@ def group() -> None:
 
 
 @group.command("train")
-@click.option("--vocab-size", type=click.IntRange(260, 65536), default=512, show_default=True)
+@click.option("--vocab-size", type=click.IntRange(260, 65536), default=1024, show_default=True)
 @click.option(
     "--corpus", type=click.Path(path_type=Path), help="Corpus folder or JSONL file (default data/)."
 )

@@ -37,6 +37,12 @@ SHIPPED_DEFAULT = "grammar"  # the checkpoint `lynx sample` uses when given only
     type=click.Path(path_type=Path),
     help="Continue the run in this folder from its checkpoint/ (same losses as an uninterrupted run).",
 )
+@click.option(
+    "--split",
+    "tutor_split",
+    type=click.Choice(["frames", "keys", "heldout-verbs"]),
+    help="Tutor split to train on (grammar config; default frames). keys/heldout-verbs are experiments.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--ship",
@@ -48,6 +54,7 @@ def train(
     steps: int | None,
     out: Path | None,
     resume: Path | None,
+    tutor_split: str | None,
     quiet: bool,
     ship: bool,
 ) -> None:
@@ -56,6 +63,12 @@ def train(
     from minitrain.run import CHECKPOINT, train_run
     from minitrain.shipped import ship_run
 
+    if tutor_split is not None and config_name != "grammar":
+        raise LynxError("--split applies to --config grammar, which trains on the tutor set")
+    if tutor_split not in (None, "frames") and ship:
+        raise LynxError(
+            "--ship takes a frames-split run: the generalisation splits are experiments"
+        )
     if resume is not None:
         if out is not None and out != resume:
             raise LynxError(
@@ -71,15 +84,26 @@ def train(
             raise LynxError(f"--out {folder} is not empty; use --resume to continue a run there")
     try:
         summary = train_run(
-            config_name, folder, steps=steps, resume=resume is not None, progress=not quiet
+            config_name,
+            folder,
+            steps=steps,
+            resume=resume is not None,
+            progress=not quiet,
+            overrides=None if tutor_split is None else {"tutor_split": tutor_split},
         )
     except (ValueError, FileNotFoundError) as exc:
         raise LynxError(str(exc)) from exc
-    verdict = "beats" if summary["beats_baseline"] else "does NOT beat"
-    click.echo(
-        f"val perplexity {summary['val_perplexity']:.2f} (step {summary['best_step']}) {verdict} the "
-        f"n-gram baseline's {summary['ngram_val_perplexity']:.2f}; run folder {folder}"
-    )
+    if "beats_baseline" in summary:
+        verdict = "beats" if summary["beats_baseline"] else "does NOT beat"
+        click.echo(
+            f"val perplexity {summary['val_perplexity']:.2f} (step {summary['best_step']}) {verdict} the "
+            f"n-gram baseline's {summary['ngram_val_perplexity']:.2f}; run folder {folder}"
+        )
+    else:
+        click.echo(
+            f"target-side val perplexity {summary['val_perplexity']:.3f} (step {summary['best_step']}); "
+            f"score it with `lynx eval {folder} --task correction`; run folder {folder}"
+        )
     if ship:
         if resume is not None:
             raise LynxError(
@@ -91,18 +115,33 @@ def train(
 
 
 @click.command(
-    "sample", context_settings=CONTEXT, short_help="Continue a prompt with a trained model."
+    "sample",
+    context_settings=CONTEXT,
+    short_help="Correct a sentence (or continue a prompt) with a model.",
 )
 @click.argument("first", metavar="[CHECKPOINT]")
-@click.argument("second", metavar="PROMPT", required=False)
-@click.option("--max-new-tokens", type=click.IntRange(1, 512), default=40, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print prompt, ids and continuation as JSON.")
-def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -> None:
-    """Continue PROMPT greedily with the model in CHECKPOINT (a run folder, or its checkpoint/ or best/).
+@click.argument("second", metavar="SENTENCE", required=False)
+@click.option("--max-new-tokens", type=click.IntRange(1, 512), default=64, show_default=True)
+@click.option(
+    "--raw", is_flag=True, help="Print the continuation as the model wrote it, markers included."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print prompt, ids, continuation and fields as JSON."
+)
+def sample(first: str, second: str | None, max_new_tokens: int, raw: bool, as_json: bool) -> None:
+    """Correct SENTENCE greedily with the model in CHECKPOINT (a run folder, or its checkpoint/ or best/).
 
+    \b
+    The model is prompted with  <|endoftext|>SENTENCE<|sep|>  and writes
+      CORRECTION<|sep|>ERROR_CODE<|sep|>SPANISH<|endoftext|>
+    (ERROR_CODE is `none` for a correct sentence); this prints the three fields, one per line.
+    SENTENCE is plain text: marker text typed into it is not a control token.
     Without CHECKPOINT, the shipped `grammar` checkpoint is used after its sha256 have been verified.
+
+    \b
+    Example:  lynx sample "Yesterday she goed to the market."
     """
-    from minicorpus.framing import BOS
+    from minicorpus.framing import BOS, parse_answer
     from minieval.checkpoint_eval import EvalInputError, load_checkpoint
     from miniinfer.generate import generate
     from miniinfer.prompting import prompt_ids
@@ -119,24 +158,43 @@ def sample(first: str, second: str | None, max_new_tokens: int, as_json: bool) -
         except EvalInputError as exc:
             raise LynxError(str(exc)) from exc
     if not prompt.strip():
-        raise LynxError("the prompt is empty")
+        raise LynxError("the sentence is empty")
     tokenizer = load_tokenizer()
     try:
         ids = prompt_ids(tokenizer, prompt)
     except ValueError as exc:  # a lone surrogate (bytes the terminal could not decode)
-        raise LynxError(f"PROMPT: {exc}") from None
+        raise LynxError(f"SENTENCE: {exc}") from None
+    room = model.config.context_len - len(ids)
+    if room < 1:
+        raise LynxError(
+            f"SENTENCE is {len(ids)} tokens with its markers; the model reads at most "
+            f"{model.config.context_len - 1}"
+        )
     new = generate(
         model,
         ids,
-        max_new_tokens=max_new_tokens,
+        max_new_tokens=min(max_new_tokens, room),
         strategy=Greedy(),
         seed=0,  # greedy draws nothing; the seed only completes the call
         stop_ids=tokenizer.encode(BOS, allowed_special={BOS}),
     )
     text = tokenizer.decode(new)
+    answer = parse_answer(text)
     if as_json:
+        fields = {
+            "correction": answer.correction,
+            "error_code": answer.error_code,
+            "spanish": answer.spanish,
+        }
         click.echo(
-            json.dumps({"prompt": prompt, "ids": new, "continuation": text}, ensure_ascii=False)
+            json.dumps(
+                {"prompt": prompt, "ids": new, "continuation": text, **fields}, ensure_ascii=False
+            )
         )
-    else:
+    elif raw or answer.correction is None:
         click.echo(text)
+    else:
+        missing = "(not finished within the token budget)"
+        click.echo(f"correction: {answer.correction}")
+        click.echo(f"error:      {answer.error_code if answer.error_code is not None else missing}")
+        click.echo(f"spanish:    {answer.spanish if answer.spanish is not None else missing}")
