@@ -29,6 +29,7 @@ WRONG = {
     "spanish": "él trabaja",
     "label": "mis_conjugated",
     "correct_form": "he works",
+    "mis_conjugation_type": "missing_third_person_s",
 }
 
 
@@ -42,12 +43,18 @@ def test_the_framing_markers_are_the_tokenizers_special_tokens() -> None:
 
 def test_frame_row() -> None:
     assert (
-        frame_row(CORRECT) == "<|endoftext|>he works<|sep|>he works<|sep|>él trabaja<|endoftext|>"
+        frame_row(CORRECT)
+        == "<|endoftext|>he works<|sep|>he works<|sep|>none<|sep|>él trabaja<|endoftext|>"
     )
-    assert frame_row(WRONG) == "<|endoftext|>he work<|sep|>he works<|sep|>él trabaja<|endoftext|>"
+    assert (
+        frame_row(WRONG) == "<|endoftext|>he work<|sep|>he works<|sep|>missing_third_person_s"
+        "<|sep|>él trabaja<|endoftext|>"
+    )
     assert frame_row(WRONG).startswith(prompt("he work"))
-    with pytest.raises(ValueError, match="row 2 has no correct_form"):
+    with pytest.raises(ValueError, match="row 2 has no correction"):
         frame_row({**WRONG, "correct_form": None})
+    with pytest.raises(ValueError, match="names no error type"):
+        frame_row({**WRONG, "mis_conjugation_type": None})
     with pytest.raises(ValueError, match="needs a non-empty string 'spanish'"):
         frame_row({**CORRECT, "spanish": ""})
 
@@ -57,7 +64,7 @@ def test_encode_split_uses_special_ids(tmp_path: Path) -> None:
     tokenizer = load_tokenizer()
     seqs = encode_split(tokenizer, "val", data=tmp_path)
     assert len(seqs) == 2
-    assert seqs[1][0] == 1 and seqs[1][-1] == 1 and seqs[1].count(3) == 2
+    assert seqs[1][0] == 1 and seqs[1][-1] == 1 and seqs[1].count(3) == 3
     assert tokenizer.decode(seqs[1]) == frame_row(WRONG)
     with pytest.raises(ValueError, match="split must be one of"):
         encode_split(tokenizer, "dev", data=tmp_path)

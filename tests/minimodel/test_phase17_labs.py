@@ -23,7 +23,7 @@ def test_param_inventory_lab(tmp_path: Path) -> None:
     totals = {label.split(" (")[0]: row["total"] for label, row in res["configs"].items()}
     assert totals["seed 103,680"] == 103_680
     assert totals["seed 131,392"] == 131_392
-    assert totals["tiny"] == 132_352  # V=512 with LayerNorm and FFN biases
+    assert totals["tiny"] == 165_120  # the shipped V=1024, LayerNorm and FFN biases
     seed = next(r for label, r in res["configs"].items() if label.startswith("seed 103,680"))
     assert seed["components"]["FFN"] == 2 * 33_088
     assert seed["ffn_share"] == pytest.approx(0.638, abs=0.001)  # the seed's "~64% of the total"

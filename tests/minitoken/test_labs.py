@@ -52,13 +52,12 @@ def test_break_11_is_detected(tmp_path: Path) -> None:
     assert (
         record.outcome.broken["es_tokens_per_word"] > record.outcome.healthy["es_tokens_per_word"]
     )
-    assert (
-        abs(
-            record.outcome.broken["en_tokens_per_word"]
-            - record.outcome.healthy["en_tokens_per_word"]
-        )
-        < 0.2
-    )
+    healthy, broken = record.outcome.healthy, record.outcome.broken
+    english_gain = healthy["en_tokens_per_word"] - broken["en_tokens_per_word"]
+    spanish_loss = broken["es_tokens_per_word"] - healthy["es_tokens_per_word"]
+    # English owns every merge now, so it gets a little cheaper; Spanish pays several times that
+    assert english_gain >= -0.01
+    assert spanish_loss > 3 * english_gain
 
 
 @needs_corpus

@@ -80,3 +80,22 @@ def test_fixed_batches_cover_the_split_in_order() -> None:
     seqs = [[i + 1, i + 2] for i in range(7)]
     rows = [b.rows.tolist() for b in fixed_batches(seqs, batch_size=3, context_len=4)]
     assert rows == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_prompt_lengths_mask_the_source_side_only() -> None:
+    # row 0: source [1, 5, 3] then target [7, 8, 1]; the first target predicted is 7, at input position 2
+    seqs = [[1, 5, 3, 7, 8, 1], [1, 6, 3, 9, 1]]
+    batch = make_batch(seqs, [0, 1], context_len=32, prompt_lens=[3, 3])
+    assert batch.loss_mask.tolist() == [
+        [False, False, True, True, True],
+        [False, False, True, True, False],
+    ]
+    assert batch.targets[0][batch.loss_mask[0]].tolist() == [7, 8, 1]
+    assert batch.pad_mask.tolist() == [
+        [True] * 5,
+        [True] * 4 + [False],
+    ]  # attention still sees the source
+    with pytest.raises(ValueError, match="prompt length 5 must leave"):
+        make_batch(seqs, [1], context_len=32, prompt_lens=[3, 5])
+    with pytest.raises(ValueError, match="1 prompt lengths for 2 sequences"):
+        list(fixed_batches(seqs, batch_size=2, context_len=32, prompt_lens=[3]))

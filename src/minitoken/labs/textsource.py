@@ -12,7 +12,7 @@ from minitoken.corpus_text import load_corpus_text
 
 def corpus_lines(languages: tuple[str, ...] = ("en", "es")) -> list[str]:
     """The training split of the verb corpus; a clear error if it has not been built."""
-    return load_corpus_text(data_dir(), languages=languages)
+    return load_corpus_text(data_dir(), languages=languages, codes=False)
 
 
 def mixed_text(target_bytes: int) -> tuple[list[str], dict[str, int]]:
