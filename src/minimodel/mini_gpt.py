@@ -214,6 +214,14 @@ class MiniGPT(Module):
         logits: Tensor = h @ head.T  # (B, T, V)
         return logits
 
+    def set_fused(self, enabled: bool) -> MiniGPT:
+        """Switch every layer with a one-node fast path (attention core, norms) to it, or back to the
+        composed ops the phases teach; the numbers agree to rounding either way (tests hold them to 1e-6)."""
+        for module in self.modules():
+            if hasattr(module, "fused"):
+                setattr(module, "fused", bool(enabled))  # noqa: B010 - any module type
+        return self
+
     @property
     def config(self) -> MiniGPTConfig:
         """`cfg` under the name `miniinfer.generate` expects (`model.config.context_len`)."""
