@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from minigrad.tensor import Tensor, _make
-from minimodel.positional import interleaved_tables, rope_rotate, rope_unrotate
+from minimodel.positional import rope_phasors, rope_rotate, rope_unrotate
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.floating]
@@ -75,10 +75,11 @@ def fused_self_attention(
     data = qkv.data
     dtype = data.dtype
     if rope is not None:
-        c2, s2 = interleaved_tables(*rope, start=start, length=length, dtype=dtype)  # (T, Dh)
-        c_qk = np.concatenate([np.tile(c2, n_heads) * scale, np.tile(c2, n_heads)], axis=-1)
-        s_qk = np.concatenate([np.tile(s2, n_heads) * scale, np.tile(s2, n_heads)], axis=-1)
-        qk = rope_rotate(data[..., : 2 * d], c_qk, s_qk)  # (B, T, 2D): rotated Q̃ (scaled) | K̃
+        heads = np.tile(rope_phasors(*rope, start=start, length=length, dtype=dtype), n_heads)
+        phasors = np.concatenate(
+            [heads * scale, heads], axis=-1
+        )  # (T, D) complex: Q's scaled | K's
+        qk = rope_rotate(data[..., : 2 * d], phasors)  # (B, T, 2D): rotated Q̃ (scaled) | K̃
     else:
         qk = data[..., : 2 * d] * np.concatenate(
             [np.full(d, scale, dtype=dtype), np.ones(d, dtype=dtype)]
@@ -126,7 +127,7 @@ def fused_self_attention(
             _heads(grad[..., :d], n_heads)[...] = np.matmul(ds, k)  # dQ̃
             _heads(grad[..., d : 2 * d], n_heads)[...] = np.matmul(ds.swapaxes(-1, -2), q)  # dK̃
             if rope is not None:
-                grad[..., : 2 * d] = rope_unrotate(grad[..., : 2 * d], c_qk, s_qk)
+                grad[..., : 2 * d] = rope_unrotate(grad[..., : 2 * d], phasors)
             else:
                 grad[..., :d] *= scale
             qkv._accumulate(grad, "self_attention")

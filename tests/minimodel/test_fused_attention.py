@@ -12,7 +12,13 @@ from minigrad.tensor import Tensor
 from minimodel.attention import MultiHeadAttention, padding_mask
 from minimodel.fused_attention import fused_self_attention
 from minimodel.mini_gpt import MiniGPT, MiniGPTConfig
-from minimodel.positional import apply_rope, interleaved_tables, precompute_rope, rope_rotate
+from minimodel.positional import (
+    apply_rope,
+    precompute_rope,
+    rope_phasors,
+    rope_rotate,
+    rope_unrotate,
+)
 
 TOL = 1e-6
 
@@ -86,9 +92,13 @@ def test_core_gradcheck_with_rope_and_padding() -> None:
 def test_rope_rotate_equals_apply_rope() -> None:
     x = np.random.default_rng(4).normal(size=(2, 3, 5, 8))  # (B, H, T, Dh)
     cos, sin = precompute_rope(9, 8, dtype=np.float64)
-    c2, s2 = interleaved_tables(cos, sin, start=3, length=5, dtype=np.float64)
+    phasors = rope_phasors(cos, sin, start=3, length=5, dtype=np.float64)  # (T, Dh/2) complex
     want = apply_rope(Tensor(x), cos, sin, start=3).data
-    np.testing.assert_allclose(rope_rotate(x, c2, s2), want, atol=1e-12)
+    np.testing.assert_allclose(rope_rotate(x, phasors), want, atol=1e-12)
+    strided = np.repeat(x, 2, axis=-1)[..., ::2]  # equal to x, but its last axis is not contiguous
+    np.testing.assert_allclose(rope_rotate(strided, phasors), want, atol=1e-12)
+    np.testing.assert_allclose(rope_unrotate(want, phasors), x, atol=1e-12)  # the inverse rotation
+    assert rope_rotate(x.astype(np.float32), phasors.astype(np.complex64)).dtype == np.float32
 
 
 def test_mask_that_does_not_broadcast_is_a_clear_error() -> None:
