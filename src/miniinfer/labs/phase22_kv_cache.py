@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
@@ -141,7 +142,9 @@ def kv_latency(ctx: LabContext) -> Mapping[str, Any]:
     times: dict[str, dict[str, list[float]]] = {
         engine: {"cached": [], "uncached": []} for engine in ("array", "graph")
     }
-    with no_grad():
+    # one BLAS thread: on shared cores a second OpenBLAS thread waits for a busy core and turns
+    # millisecond products into 100-millisecond outliers at some sizes
+    with no_grad(), threadpool_limits(limits=1, user_api="blas"):
         for length in lengths:
             ids = ctx.rng.integers(0, VOCAB, size=(1, length))  # (1, T)
             for engine, runner in (("array", fast), ("graph", model)):
@@ -185,6 +188,7 @@ def kv_latency(ctx: LabContext) -> Mapping[str, Any]:
         "cached_s": times["array"]["cached"],
         "speedup": ratios["array"],
         "speedup_at_longest": ratios["array"][-1],
+        "blas_threads": 1,
         "graph": {
             "uncached_s": times["graph"]["uncached"],
             "cached_s": times["graph"]["cached"],
