@@ -13,8 +13,15 @@ It keeps `MiniGPT`'s inference interface, so `miniinfer.generate` and batch eval
 - `fast.decode(ids)` — the new ids (B, Tnew) after the cached positions → logits (B, Tnew, V).
 
 Every row of a batch has the same length (no padding mask): batch prompts of equal length, as
-`miniinfer.batched.greedy_batch` does. Logits equal the graph path's to float32 rounding (the tests hold them
-to 1e-5 and the greedy tokens to equality, on random weights and on the shipped checkpoint).
+`miniinfer.batched.greedy_batch` does. (For `fast(ids)` alone, right padding is harmless — causal attention
+never lets a real position read a later pad — so scoring padded batches works; left padding does not.)
+
+The object is a snapshot taken at construction: most arrays are views of the parameters and the stacked
+`[W_q | W_k | W_v]` is a copy, so build a new one after the weights change (an optimiser step rebinds every
+parameter's array; `generate` builds one per call, which costs well under a millisecond).
+
+Logits equal the graph path's to float32 rounding (the tests hold them to 1e-5 and the greedy tokens to
+equality, on random weights and on the shipped checkpoint).
 
 A full window. The graph path can only hold `context_len` positions; generation then crops the window and
 prefills it again from position 0 (`decode(..., slide=False)` refuses to overflow, like `MiniGPT.decode`).

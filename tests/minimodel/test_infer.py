@@ -83,6 +83,18 @@ def test_shipped_checkpoint_same_logits_and_tokens() -> None:
     assert generate(model, prompt, cache=True, **kw) == generate(model, prompt, cache=False, **kw)  # type: ignore[arg-type]
 
 
+def test_right_padding_leaves_real_positions_alone() -> None:
+    model = model_for(BASE, seed=12)
+    ids = np.random.default_rng(13).integers(0, 37, (2, 9))
+    padded = np.concatenate(
+        [ids, np.zeros((2, 3), dtype=ids.dtype)], axis=1
+    )  # three pads on the right
+    fast = FastMiniGPT(model)
+    np.testing.assert_allclose(
+        fast(padded)[:, :9], fast(ids), atol=1e-5, rtol=0
+    )  # GEMM rounding only
+
+
 def test_decode_with_many_new_tokens_matches_prefilling_them() -> None:
     model = model_for(BASE, seed=5)
     ids = np.random.default_rng(6).integers(0, 37, (2, 10))
