@@ -48,16 +48,18 @@ def _axis(x: Tensor, axis: int) -> int:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed on `x - max(x)` so it never overflows."""
     ax = _axis(x, axis)
-    shifted = x.data - x.data.max(axis=ax, keepdims=True)
-    e = np.exp(shifted)
-    s = e / e.sum(axis=ax, keepdims=True)  # (..., C, ...) rows sum to 1
+    s = x.data - x.data.max(axis=ax, keepdims=True)  # shifted, then exp'd and normalised in place
+    np.exp(s, out=s)
+    s /= s.sum(axis=ax, keepdims=True)  # (..., C, ...) rows sum to 1
     out = _make(s, (x,), "softmax")
     if out.requires_grad:
 
         def _backward(out: Tensor) -> None:
             g = out.grad
             if g is not None:
-                x._accumulate(s * (g - (g * s).sum(axis=ax, keepdims=True)), "softmax")
+                d = g - (g * s).sum(axis=ax, keepdims=True)
+                d *= s
+                x._accumulate(d, "softmax")
 
         out._backward = _backward
     return out
@@ -159,9 +161,11 @@ def cross_entropy(
     safe = np.where(keep, t, 0)  # ignored positions read class 0, then get masked out
 
     x = logits.data  # (..., C)
-    _, z, log_norm = _shifted_and_log_norm(x, -1)  # (..., C), (..., 1)
-    picked = np.take_along_axis(z, safe[..., None], axis=-1)  # (..., 1) the target's shifted logit
-    losses = np.where(keep, (log_norm - picked)[..., 0], 0.0).astype(x.dtype)  # (...)
+    e = x - x.max(axis=-1, keepdims=True)  # (..., C) shifted logits z <= 0, exp'd in place below
+    picked = np.take_along_axis(e, safe[..., None], axis=-1)[..., 0]  # (...) the target's z
+    np.exp(e, out=e)  # (..., C) exp(z): the only exp, reused by backward
+    total = e.sum(axis=-1)  # (...) sum of exp(z), >= 1
+    losses = np.where(keep, np.log(total) - picked, 0.0).astype(x.dtype)  # (...)
     count = int(keep.sum())
     if reduction == "none":
         value = losses
@@ -177,18 +181,19 @@ def cross_entropy(
             g = out.grad
             if g is None:
                 return
-            grad = np.exp(z - log_norm)  # (..., C) softmax
-            np.put_along_axis(
-                grad, safe[..., None], np.take_along_axis(grad, safe[..., None], -1) - 1.0, -1
-            )
             if reduction == "none":
                 weight = g  # (...)
             elif reduction == "sum":
                 weight = np.broadcast_to(g, keep.shape)
             else:
                 weight = np.broadcast_to(g / count if count else g * 0.0, keep.shape)
-            weight = np.where(keep, weight, 0.0)
-            logits._accumulate(grad * weight[..., None], "cross_entropy")
+            weight = np.where(keep, weight, 0.0).astype(x.dtype, copy=False)  # (...)
+            grad = e * (weight / total)[..., None]  # (..., C) softmax · weight
+            rows = grad.reshape(-1, classes)  # (N, C), a view of grad
+            rows[np.arange(rows.shape[0]), safe.reshape(-1)] -= weight.reshape(
+                -1
+            )  # - one_hot · weight
+            logits._accumulate(grad, "cross_entropy")
 
         out._backward = _backward
     return out

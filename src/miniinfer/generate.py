@@ -14,17 +14,29 @@ token costs one decode call (`MiniGPT` has both, backed by `minimodel.kv_cache.K
 those methods silently falls back to the uncached path. When the
 sequence outgrows `context_len`, the window is cropped to the last `context_len` tokens; the cached path then
 re-prefills the cropped window (positions restart at 0, which is exactly what the uncached path computes).
+`window="slide"` avoids those prefills for RoPE models: sliding-window attention, a different (documented)
+function of the sequence, see `minimodel.infer`.
+
+With the cache, a plain `MiniGPT` is decoded by `minimodel.infer.FastMiniGPT`, the same weights on plain
+NumPy arrays with no autograd graph: the same tokens, several times faster. `miniinfer.batched.greedy_batch`
+decodes many prompts at once on the same path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from minigrad.tensor import no_grad
 from miniinfer.sampling import Strategy
+from minimodel.infer import FastMiniGPT, as_fast
+
+Window = Literal["recompute", "slide"]
+#: What cached generation does once the window is full: crop and prefill again (exactly the uncached path),
+#: or keep decoding with sliding-window attention (RoPE models on the array path; see `minimodel.infer`).
+WINDOWS: tuple[Window, ...] = ("recompute", "slide")
 
 MaskFn = Callable[[int, tuple[int, ...]], np.ndarray]
 """`(step, generated_ids) -> bool (V,)`: which ids may come next (phase 30's constrained decoding)."""
@@ -79,6 +91,17 @@ def _apply_mask(mask: MaskFn, step: int, generated: list[int], logits: np.ndarra
     return masked
 
 
+def check_window(model: Any, window: str) -> None:
+    """Refuse `window="slide"` for a model that cannot slide (only RoPE models on the array path can)."""
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+    if window == "slide" and not (isinstance(model, FastMiniGPT) and model.cfg.pos == "rope"):
+        raise ValueError(
+            "window='slide' needs a MiniGPT with RoPE positions (absolute positions cannot go past "
+            "context_len); use window='recompute'"
+        )
+
+
 def generate(
     model: LanguageModel,
     prompt_ids: Sequence[int],
@@ -89,11 +112,14 @@ def generate(
     cache: bool = True,
     stop_ids: Iterable[int] = (),
     mask: MaskFn | None = None,
+    window: Window = "recompute",
 ) -> list[int]:
     """The new token ids (the prompt excluded); a stop id ends generation and is included as the last id.
 
     Same model, prompt, strategy and seed give the same ids: the strategy draws from one generator seeded
-    here, and the cached and uncached paths feed it identical logits.
+    here, and the cached and uncached paths feed it identical logits. With the cache, a plain `MiniGPT` runs
+    on `minimodel.infer.FastMiniGPT` (plain arrays, no graph; the same tokens). `window` says what happens
+    once the window is full (`WINDOWS`).
     """
     prompt = _check_ids("prompt_ids", prompt_ids)
     if not prompt:
@@ -109,6 +135,12 @@ def generate(
     if context_len < 1:
         raise ValueError(f"model.config.context_len must be >= 1, got {context_len}")
     use_cache = cache and isinstance(model, CachedLanguageModel)
+    if use_cache:
+        model = as_fast(model)
+    elif window == "slide":
+        raise ValueError("window='slide' needs the KV cache (cache=True)")
+    check_window(model, window)
+    slide = window == "slide"
 
     rng = np.random.default_rng(seed)
     tokens = list(prompt)
@@ -116,15 +148,18 @@ def generate(
     window_len = 0  # positions currently held by the model's cache
     with no_grad():
         for step in range(max_new_tokens):
-            window = tokens[-context_len:]
-            if use_cache and 0 < window_len < context_len and len(window) == window_len + 1:
+            view = tokens[-context_len:]  # the window the model sees
+            if use_cache and slide and window_len:
+                new = np.array([[tokens[-1]]], dtype=np.int64)  # (1, 1)
+                logits = _as_logits(model.decode(new, slide=True), 1)  # type: ignore[attr-defined]
+            elif use_cache and 0 < window_len < context_len and len(view) == window_len + 1:
                 new = np.array([[tokens[-1]]], dtype=np.int64)  # (1, 1)
                 logits = _as_logits(model.decode(new), 1)  # type: ignore[attr-defined]
             else:
-                ids = np.array([window], dtype=np.int64)  # (1, T)
+                ids = np.array([view], dtype=np.int64)  # (1, T)
                 call = model.prefill if use_cache else model  # type: ignore[attr-defined]
-                logits = _as_logits(call(ids), len(window))
-            window_len = len(window)
+                logits = _as_logits(call(ids), len(view))
+            window_len = len(view)
             if mask is not None:
                 logits = _apply_mask(mask, step, generated, logits)
             nxt = int(strategy(logits, rng))
@@ -139,4 +174,12 @@ def generate(
     return generated
 
 
-__all__ = ["CachedLanguageModel", "LanguageModel", "MaskFn", "generate"]
+__all__ = [
+    "WINDOWS",
+    "CachedLanguageModel",
+    "LanguageModel",
+    "MaskFn",
+    "Window",
+    "check_window",
+    "generate",
+]

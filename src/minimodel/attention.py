@@ -17,12 +17,12 @@ import numpy.typing as npt
 
 from minigrad.functional import softmax
 from minigrad.nn import Module, Parameter
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, concatenate
+from minimodel.fused_attention import MASKED as MASKED
+from minimodel.fused_attention import BoolArray as BoolArray
+from minimodel.fused_attention import fused_self_attention
 from minimodel.kv_cache import KVCache
 from minimodel.positional import apply_rope
-
-BoolArray = npt.NDArray[np.bool_]
-MASKED = -1e9
 
 
 def causal_mask(length: int) -> BoolArray:
@@ -109,6 +109,32 @@ class MultiHeadAttention(Module):
         self.b_k = Parameter(np.zeros(d_model)) if qkv_bias else None  # (D,)
         self.b_v = Parameter(np.zeros(d_model)) if qkv_bias else None  # (D,)
         self.last_weights: npt.NDArray[np.floating] | None = None
+        # True: uncached calls take the one-node core of `fused_attention`; False: the composed ops below
+        self.fused = True
+
+    def _fused_forward(
+        self,
+        x: Tensor,
+        *,
+        mask: BoolArray | None,
+        causal: bool,
+        rope: tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]] | None,
+        start: int,
+    ) -> Tensor:
+        """The training path: one (D, 3D) projection, then the one-node attention core, then W_o.
+
+        The stacked weight is concatenated at use time, so checkpoints keep their three (D, D) parameters
+        and each receives its slice of the stacked weight's gradient.
+        """
+        w_qkv = concatenate([self.w_q, self.w_k, self.w_v], axis=1)  # (D, 3D)
+        qkv = x @ w_qkv  # (B, T, 3D), one GEMM
+        if self.b_q is not None and self.b_k is not None and self.b_v is not None:
+            qkv = qkv + concatenate([self.b_q, self.b_k, self.b_v])  # (B, T, 3D)
+        merged, weights = fused_self_attention(
+            qkv, self.n_heads, rope=rope, start=start, mask=mask, causal=causal
+        )  # (B, T, D), (B, H, T, T)
+        self.last_weights = weights
+        return merged @ self.w_o  # (B, T, D)
 
     def _heads(self, x: Tensor, w: Tensor, bias: Tensor | None) -> Tensor:
         batch, length, _ = x.shape
@@ -138,6 +164,8 @@ class MultiHeadAttention(Module):
         """
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"MultiHeadAttention expects (B, T, {self.d_model}), got {x.shape}")
+        if cache is None and self.fused:
+            return self._fused_forward(x, mask=mask, causal=causal, rope=rope, start=start)
         batch, length, _ = x.shape
         q = self._heads(x, self.w_q, self.b_q)  # (B, H, T, Dh)
         k = self._heads(x, self.w_k, self.b_k)  # (B, H, T, Dh)

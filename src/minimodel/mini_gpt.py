@@ -94,6 +94,13 @@ SEED_103680 = MiniGPTConfig(vocab_size=64)
 SEED_131392 = MiniGPTConfig(vocab_size=512, norm="rmsnorm", ffn_bias=False)
 
 
+#: The larger grammar candidate the throughput labs time (issue #28): d_model 128 (4 heads of 32), 4 layers,
+#: d_ff 512, context 64; `dataclasses.replace(GRAMMAR_WIDE, vocab_size=...)` for another tokenizer.
+GRAMMAR_WIDE = MiniGPTConfig(
+    vocab_size=512, d_model=128, n_heads=4, n_layers=4, d_ff=512, context_len=64
+)
+
+
 def named_config(name: str, vocab_size: int) -> MiniGPTConfig:
     """`tiny`: the curriculum's config, exactly DESIGN.md §6's defaults (132,352 parameters at V=512).
 
@@ -214,6 +221,14 @@ class MiniGPT(Module):
         logits: Tensor = h @ head.T  # (B, T, V)
         return logits
 
+    def set_fused(self, enabled: bool) -> MiniGPT:
+        """Switch every layer with a one-node fast path (attention core, norms) to it, or back to the
+        composed ops the phases teach; the numbers agree to rounding either way (tests hold them to 1e-6)."""
+        for module in self.modules():
+            if hasattr(module, "fused"):
+                setattr(module, "fused", bool(enabled))  # noqa: B010 - any module type
+        return self
+
     @property
     def config(self) -> MiniGPTConfig:
         """`cfg` under the name `miniinfer.generate` expects (`model.config.context_len`)."""
@@ -292,6 +307,7 @@ def closed_form_param_count(cfg: MiniGPTConfig) -> int:
 
 
 __all__ = [
+    "GRAMMAR_WIDE",
     "NORMS",
     "POSITIONS",
     "SEED_103680",

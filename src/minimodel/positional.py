@@ -70,6 +70,44 @@ def apply_rope(x: Tensor, cos: FloatArray, sin: FloatArray, *, start: int = 0) -
     return rotated.reshape(*x.shape)  # (..., T, Dh)
 
 
+def rope_phasors(
+    cos: FloatArray, sin: FloatArray, *, start: int, length: int, dtype: npt.DTypeLike
+) -> npt.NDArray[np.complexfloating]:
+    """(T, Dh/2) unit complex numbers cos + i·sin for positions start .., for `rope_rotate`."""
+    if start < 0 or start + length > cos.shape[0]:
+        raise ValueError(
+            f"positions {start}..{start + length - 1} exceed the precomputed table of {cos.shape[0]}"
+        )
+    phasors = np.empty((length, cos.shape[1]), dtype=np.result_type(dtype, np.complex64))
+    phasors.real = cos[start : start + length]
+    phasors.imag = sin[start : start + length]
+    return phasors
+
+
+def _as_pairs(x: FloatArray) -> npt.NDArray[np.complexfloating]:
+    """x (..., Dh) read as (..., Dh/2) complex numbers x₀ + i·x₁, without a copy when x's rows are contiguous."""
+    if x.strides[-1] != x.itemsize:
+        x = np.ascontiguousarray(x)
+    return x.view(np.result_type(x.dtype, np.complex64))
+
+
+def rope_rotate(x: FloatArray, phasors: npt.NDArray[np.complexfloating]) -> FloatArray:
+    """`apply_rope` on plain arrays: each feature pair is a complex number, multiplied by its phasor.
+
+    (x₀ + i·x₁)(c + i·s) = (x₀c − x₁s) + i(x₀s + x₁c) is exactly the interleaved rotation, and one complex
+    product runs about ten times faster than gathering even and odd halves. `phasors` (T, Dh/2) may be tiled
+    along the last axis (several heads side by side, as pairs never cross a head boundary) and scaled.
+    """
+    out: FloatArray = (_as_pairs(x) * phasors).view(x.dtype)
+    return out
+
+
+def rope_unrotate(g: FloatArray, phasors: npt.NDArray[np.complexfloating]) -> FloatArray:
+    """The transpose of `rope_rotate` (rotation by the opposite angle): the backward pass of the rotation."""
+    out: FloatArray = (_as_pairs(g) * np.conj(phasors)).view(g.dtype)
+    return out
+
+
 def alibi_slopes(n_heads: int) -> FloatArray:
     """The geometric head slopes of ALiBi: 2^(-8/H), 2^(-16/H), …; for H not a power of two, the paper's mix."""
     if n_heads < 1:

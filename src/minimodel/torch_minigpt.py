@@ -3,6 +3,7 @@
 Same architecture, same parameter names and layouts as `MiniGPT.state_dict()` (attention weights are
 (d_in, d_out) and multiply on the right, `Linear` weights are (out, in)), so `load_numpy_state` copies the
 NumPy weights in one to one and the two forward and backward passes can be compared number for number.
+`CachedTorchMiniGPT` adds `prefill`/`decode` with a preallocated KV cache (the torch side of decode timings).
 torch is an optional dependency: importing this module needs it (tests `importorskip` it).
 """
 
@@ -53,17 +54,28 @@ class _Attention(nn.Module):  # type: ignore[misc]
         y = x @ w if b is None else x @ w + b  # (B, T, D)
         return y.view(batch, length, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, Dh)
 
-    def forward(self, x: Any, mask: Any, rope: tuple[Any, Any] | None) -> Any:
+    def forward(
+        self, x: Any, mask: Any, rope: tuple[Any, Any] | None, cache: Any = None, start: int = 0
+    ) -> Any:
+        """`cache` = (keys, values), each (B, H, S, Dh): x's positions start.. are written there first."""
         batch, length, d = x.shape
         q = self._heads(x, self.w_q, self.b_q)  # (B, H, T, Dh)
         k = self._heads(x, self.w_k, self.b_k)  # (B, H, T, Dh)
         v = self._heads(x, self.w_v, self.b_v)  # (B, H, T, Dh)
         if rope is not None:
             q, k = _rope(q, *rope), _rope(k, *rope)  # (B, H, T, Dh) each
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # (B, H, T, T)
-        allowed = torch.ones(length, length, dtype=torch.bool)  # (T, T)
+        if cache is not None:
+            cache[0][:, :, start : start + length] = k
+            cache[1][:, :, start : start + length] = v
+            k, v = (
+                cache[0][:, :, : start + length],
+                cache[1][:, :, : start + length],
+            )  # (B, H, Tk, Dh)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # (B, H, T, Tk)
+        keys = torch.arange(k.shape[-2])  # (Tk,)
+        allowed = torch.ones(length, k.shape[-2], dtype=torch.bool)  # (T, Tk)
         if self.causal:
-            allowed = torch.tril(allowed)
+            allowed = keys[None, :] <= (start + torch.arange(length))[:, None]
         if mask is not None:
             allowed = allowed & mask  # (B, 1, T, T)
         scores = scores.masked_fill(~allowed, MASKED)  # (B, H, T, T)
@@ -89,8 +101,10 @@ class _Block(nn.Module):  # type: ignore[misc]
         self.norm2 = _norm(cfg.norm, cfg.d_model)
         self.ffn = _FeedForward(cfg)
 
-    def forward(self, x: Any, mask: Any, rope: tuple[Any, Any] | None) -> Any:
-        x = x + self.attn(self.norm1(x), mask, rope)  # (B, T, D)
+    def forward(
+        self, x: Any, mask: Any, rope: tuple[Any, Any] | None, cache: Any = None, start: int = 0
+    ) -> Any:
+        x = x + self.attn(self.norm1(x), mask, rope, cache, start)  # (B, T, D)
         return x + self.ffn(self.norm2(x))  # (B, T, D)
 
 
@@ -113,30 +127,78 @@ class GrammarMiniGPT(nn.Module):  # type: ignore[misc]
         self.norm_f = _norm(cfg.norm, cfg.d_model)
         if not cfg.tie_embeddings:
             self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+        # position tables in float64, computed once (plain attributes: not parameters, not saved)
+        rope = (
+            precompute_rope(cfg.context_len, cfg.d_head, dtype=np.float64)
+            if cfg.pos == "rope"
+            else (np.zeros((0, 0)), np.zeros((0, 0)))
+        )
+        self._rope = (torch.from_numpy(rope[0]), torch.from_numpy(rope[1]))  # (Tmax, Dh/2) each
+        self._sin_table = torch.from_numpy(
+            sinusoidal(cfg.context_len, cfg.d_model, dtype=np.float64)
+            if cfg.pos == "sinusoidal"
+            else np.zeros((0, cfg.d_model))
+        )  # (Tmax, D)
 
-    def forward(self, ids: Any, pad_mask: Any = None) -> Any:
-        """ids (B, T) long → logits (B, T, V); `pad_mask` (B, T) bool, True on real tokens."""
+    def forward(self, ids: Any, pad_mask: Any = None, *, cache: Any = None, start: int = 0) -> Any:
+        """ids (B, T) long → logits (B, T, V); `pad_mask` (B, T) bool, True on real tokens.
+
+        `cache`: one (keys, values) pair of (B, H, S, Dh) buffers per block; ids are then the positions
+        start .. start+T-1, written to the cache and attending over everything cached (`CachedTorchMiniGPT`).
+        """
         length = ids.shape[1]
         dtype = self.tok_emb.weight.dtype
         h = self.tok_emb(ids)  # (B, T, D)
+        span = slice(start, start + length)
         rope = None
         if self.cfg.pos == "rope":
-            cos, sin = precompute_rope(self.cfg.context_len, self.cfg.d_head, dtype=np.float64)
-            rope = (
-                torch.from_numpy(cos[:length]).to(dtype),
-                torch.from_numpy(sin[:length]).to(dtype),
-            )  # (T, Dh/2) each
+            rope = (self._rope[0][span].to(dtype), self._rope[1][span].to(dtype))  # (T, Dh/2) each
         elif self.cfg.pos == "sinusoidal":
-            table = sinusoidal(self.cfg.context_len, self.cfg.d_model, dtype=np.float64)
-            h = h + torch.from_numpy(table[:length]).to(dtype)  # (B, T, D)
+            h = h + self._sin_table[span].to(dtype)  # (B, T, D)
         else:
-            h = h + self.pos_emb.table[:length]  # (B, T, D)
+            h = h + self.pos_emb.table[span]  # (B, T, D)
         mask = None if pad_mask is None else pad_mask[:, None, None, :]  # (B, 1, 1, T)
-        for block in self.blocks:
-            h = block(h, mask, rope)  # (B, T, D)
+        for index, block in enumerate(self.blocks):
+            h = block(h, mask, rope, None if cache is None else cache[index], start)  # (B, T, D)
         h = self.norm_f(h)  # (B, T, D)
         head = self.tok_emb.weight if self.cfg.tie_embeddings else self.lm_head.weight  # (V, D)
         return h @ head.T  # (B, T, V)
+
+
+class CachedTorchMiniGPT:
+    """A `GrammarMiniGPT` behind `MiniGPT`'s inference interface (`prefill`/`decode`, a preallocated KV cache),
+    so decode speed can be compared with the NumPy paths on the same weights."""
+
+    def __init__(self, model: GrammarMiniGPT) -> None:
+        self.model = model
+        self.cache: list[tuple[Any, Any]] = []
+        self.length = 0
+
+    @property
+    def config(self) -> MiniGPTConfig:
+        return self.model.cfg
+
+    def prefill(self, ids: Any) -> Any:
+        """Fresh buffers, ids (B, T) from position 0 → logits (B, T, V) (a tensor, no graph)."""
+        cfg, ids = self.model.cfg, torch.as_tensor(ids)
+        shape = (ids.shape[0], cfg.n_heads, cfg.context_len, cfg.d_head)
+        dtype = self.model.tok_emb.weight.dtype
+        self.cache = [
+            (torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=dtype))
+            for _ in range(cfg.n_layers)
+        ]
+        with torch.inference_mode():
+            logits = self.model(ids, cache=self.cache, start=0)
+        self.length = int(ids.shape[1])
+        return logits
+
+    def decode(self, ids: Any) -> Any:
+        """The new ids (B, Tnew) after the cached positions → logits (B, Tnew, V)."""
+        ids = torch.as_tensor(ids)
+        with torch.inference_mode():
+            logits = self.model(ids, cache=self.cache, start=self.length)
+        self.length += int(ids.shape[1])
+        return logits
 
 
 def load_numpy_state(model: Any, state: Mapping[str, npt.NDArray[Any]]) -> None:
@@ -156,4 +218,4 @@ def load_numpy_state(model: Any, state: Mapping[str, npt.NDArray[Any]]) -> None:
             param.copy_(value.to(param.dtype))
 
 
-__all__ = ["GrammarMiniGPT", "load_numpy_state"]
+__all__ = ["CachedTorchMiniGPT", "GrammarMiniGPT", "load_numpy_state"]

@@ -81,3 +81,21 @@ def test_load_rejects_mismatched_state() -> None:
     state["norm_f.weight"] = np.zeros(3)
     with pytest.raises(ValueError, match="'norm_f.weight' is \\(3,\\)"):
         tm.load_numpy_state(theirs, state)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=str)
+def test_cached_torch_decode_equals_its_forward_and_the_numpy_inference_path(
+    cfg: MiniGPTConfig,
+) -> None:
+    from minimodel.infer import FastMiniGPT
+
+    ours, theirs = pair(cfg, np.float32)
+    ids = np.random.default_rng(3).integers(0, cfg.vocab_size, (2, 9))
+    with torch.no_grad():
+        full = theirs(torch.from_numpy(ids)).numpy()  # (B, T, V)
+    cached = tm.CachedTorchMiniGPT(theirs)
+    assert cached.config == cfg
+    steps = [cached.prefill(torch.from_numpy(ids[:, :4])).numpy()]
+    steps += [cached.decode(torch.from_numpy(ids[:, t : t + 1])).numpy() for t in range(4, 9)]
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(FastMiniGPT(ours)(ids), full, atol=1e-5, rtol=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lynx_cortex.runner import run_lab
@@ -51,6 +52,9 @@ def test_throughput_reports_both_sides_from_the_same_run(tmp_path: Path) -> None
     assert math.isfinite(tiny["torch_over_minigrad"])
     assert tiny["torch_over_minigrad"] == pytest.approx(rates["torch"] / rates["minigrad"])
     assert len(tiny["block_seconds"]["minigrad"]) == len(tiny["block_seconds"]["torch"]) == 2
+    paired = np.array(tiny["block_seconds"]["minigrad"]) / np.array(tiny["block_seconds"]["torch"])
+    assert tiny["minigrad_time_over_torch"] == pytest.approx(float(np.median(paired)))
+    assert res["threads"] == 1 and res["torch"]["threads"] == 1
     assert (record.out_dir / "throughput.png").stat().st_size > 0
 
 
@@ -64,3 +68,21 @@ def test_throughput_without_torch_times_minigrad_and_says_why(
     tiny = res["configs"]["tiny"]
     assert set(tiny["tokens_per_s"]) == {"minigrad"} and tiny["tokens_per_s"]["minigrad"] > 0
     assert "torch_over_minigrad" not in tiny
+
+
+def test_window_batches_are_full_windows_of_the_stream_with_shifted_targets() -> None:
+    rows = [[1, 2, 3], [4, 5], [6, 7, 8, 9]]
+    batches = phase18_throughput.window_batches(
+        rows, count=3, batch_size=4, length=5, rng=np.random.default_rng(0)
+    )
+    stream = np.arange(1, 10)
+    for batch in batches:
+        assert batch.inputs.shape == batch.targets.shape == (4, 5)
+        assert batch.n_tokens == 20
+        np.testing.assert_array_equal(batch.targets[:, :-1], batch.inputs[:, 1:])
+        for row, start in zip(batch.inputs, batch.rows, strict=True):
+            np.testing.assert_array_equal(row, stream[start : start + 5])
+    with pytest.raises(ValueError, match="fewer than one window"):
+        phase18_throughput.window_batches(
+            rows, count=1, batch_size=1, length=9, rng=np.random.default_rng(0)
+        )

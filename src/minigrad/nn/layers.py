@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from minigrad import init
 from minigrad.functional import cross_entropy, softmax
+from minigrad.fused import embedding, linear
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
@@ -60,10 +61,7 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}) got input of shape {x.shape}; "
                 f"its last axis must be {self.in_features}"
             )
-        y = x @ self.weight.T  # (..., out)
-        if self.bias is not None:
-            y = y + self.bias  # (..., out)
-        return y
+        return linear(x, self.weight, self.bias)  # (..., out) = x @ W.T + b, one graph node
 
     def extra_repr(self) -> str:
         return (
@@ -103,7 +101,7 @@ class Embedding(Module):
                 f"Embedding index {bad} is outside 0..{self.num_embeddings - 1} "
                 f"(num_embeddings={self.num_embeddings})"
             )
-        return self.weight[idx]  # (..., D); backward scatters with np.add.at
+        return embedding(self.weight, idx)  # (..., D) = weight[idx]; backward scatter-adds rows
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"

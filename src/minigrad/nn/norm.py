@@ -1,7 +1,9 @@
 """Phase 10: normalisation layers — rescale activations so depth cannot blow them up or shrink them away.
 
-All three are composed from `Tensor` ops (mean, subtraction, `** -0.5`), so autograd derives their backward
-passes; the parity tests hold them to PyTorch's closed-form gradients. ε sits inside the square root:
+LayerNorm and RMSNorm are written twice: `composed` builds them from `Tensor` ops (mean, subtraction,
+`** -0.5`), so autograd derives their backward passes, and `forward` calls the one-node versions of
+`minigrad.fused`, whose hand-written backward is what those graphs add up to (tests hold the two to 1e-6,
+and both to PyTorch). BatchNorm stays composed. ε sits inside the square root:
 `x / sqrt(var + ε)` stays finite for an all-zero row, `x / (sqrt(var) + ε)` is the classic bug that does not
 (its gradient through `sqrt` at 0 is infinite).
 
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from minigrad.fused import layer_norm, rms_norm
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
@@ -56,6 +59,7 @@ class LayerNorm(Module):
         _check_eps(eps)
         self.d = int(d)
         self.eps = float(eps)
+        self.fused = True  # False: `forward` runs `composed` (same numbers, autograd's backward)
         self.weight: Parameter | None = (
             Parameter(np.ones(d), dtype=dtype) if elementwise_affine else None  # (D,) γ
         )
@@ -64,6 +68,13 @@ class LayerNorm(Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        _check_last_axis("LayerNorm", x, self.d)
+        if not self.fused:
+            return self.composed(x)
+        return layer_norm(x, self.weight, self.bias, self.eps)  # (..., D), one node
+
+    def composed(self, x: Tensor) -> Tensor:
+        """The same function built from `Tensor` ops, whose backward autograd derives (the teaching form)."""
         _check_last_axis("LayerNorm", x, self.d)
         mu = x.mean(axis=-1, keepdims=True)  # (..., 1)
         xc = x - mu  # (..., D)
@@ -95,11 +106,19 @@ class RMSNorm(Module):
         _check_eps(eps)
         self.d = int(d)
         self.eps = float(eps)
+        self.fused = True  # False: `forward` runs `composed` (same numbers, autograd's backward)
         self.weight: Parameter | None = (
             Parameter(np.ones(d), dtype=dtype) if elementwise_affine else None  # (D,) γ
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        _check_last_axis("RMSNorm", x, self.d)
+        if not self.fused:
+            return self.composed(x)
+        return rms_norm(x, self.weight, self.eps)  # (..., D), one node
+
+    def composed(self, x: Tensor) -> Tensor:
+        """The same function built from `Tensor` ops, whose backward autograd derives (the teaching form)."""
         _check_last_axis("RMSNorm", x, self.d)
         ms = (x * x).mean(axis=-1, keepdims=True)  # (..., 1) mean square
         y = x * (ms + self.eps) ** -0.5  # (..., D)

@@ -194,7 +194,16 @@ class Tensor(ElementwiseOps, ReductionOps, ShapeOps, ProductOps):
             )
         if grad.dtype != self.data.dtype:
             grad = grad.astype(self.data.dtype)
-        self.grad = np.array(grad) if self.grad is None else self.grad + grad
+        if self.grad is not None:
+            self.grad = self.grad + grad
+        elif self._prev:
+            # an intermediate result: backward rules never write into a gradient, so the array a rule
+            # returned (perhaps shared with a sibling, or a read-only broadcast view) is kept without a copy
+            self.grad = grad
+        else:
+            self.grad = np.array(
+                grad
+            )  # a leaf owns a writable gradient, never an alias of another node's
 
     def _topological_order(self) -> list[Tensor]:
         """Nodes that require grad, parents before children (iterative DFS, no recursion limit)."""

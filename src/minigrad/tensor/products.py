@@ -45,6 +45,8 @@ def matmul(a: TensorBase, b: TensorBase) -> Tensor:
             f"matmul shapes {a.shape} and {b.shape} do not align: {a2.shape[-1]} != {b2.shape[-2]}"
         )
     parents = cast("tuple[Tensor, Tensor]", (a, b))  # every TensorBase is a Tensor at run time
+    if a.ndim > 2 and b.ndim == 2:
+        return _folded_matmul(a, b, parents)
     out = a._make(np.matmul(a.data, b.data), parents, "matmul")
     if out.requires_grad:
 
@@ -62,6 +64,34 @@ def matmul(a: TensorBase, b: TensorBase) -> Tensor:
             if b.requires_grad:
                 gb = np.matmul(np.swapaxes(a2, -1, -2), g)  # (..., k, p)
                 b._accumulate(unbroadcast(gb, b2.shape).reshape(b.shape), "matmul")
+
+        out._backward = _backward
+    return out
+
+
+def _folded_matmul(a: TensorBase, b: TensorBase, parents: tuple[Tensor, Tensor]) -> Tensor:
+    """(..., n, k) @ (k, p) as one (N, k) @ (k, p) product over the folded rows, N = prod(...) · n.
+
+    This is the layer-times-weight case (every projection of a transformer). NumPy would treat the leading
+    axes as a batch of small products, and the weight's gradient would then be a stack of (k, p) partial
+    products summed afterwards; folding makes both the forward and the weight gradient a single large GEMM,
+    which BLAS runs several times faster.
+    """
+    k, p = b.data.shape
+    lead = a.data.shape[:-1]
+    a2 = a.data.reshape(-1, k)  # (N, k), a view when a is contiguous
+    out = a._make((a2 @ b.data).reshape(*lead, p), parents, "matmul")  # (..., n, p)
+    if out.requires_grad:
+
+        def _backward(out: Tensor) -> None:
+            g = out.grad
+            if g is None:
+                return
+            g2 = g.reshape(-1, p)  # (N, p)
+            if a.requires_grad:
+                a._accumulate((g2 @ b.data.T).reshape(a.data.shape), "matmul")  # (..., n, k)
+            if b.requires_grad:
+                b._accumulate(a2.T @ g2, "matmul")  # (k, p)
 
         out._backward = _backward
     return out
