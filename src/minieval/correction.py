@@ -22,7 +22,7 @@ from typing import Any
 
 from minicorpus.framing import BOS, NO_ERROR, Answer, parse_answer, split_row
 from minieval.metrics import wilson_interval
-from miniinfer.batch import greedy_batch
+from miniinfer.batched import greedy_batch
 from miniinfer.prompting import prompt_ids
 from minitoken.bpe import BPETokenizer
 
@@ -132,9 +132,9 @@ def answer_all(
     progress: Callable[[int], None] | None = None,
 ) -> list[Answer]:
     """Greedy answers to every sentence, decoded in batches of equal prompt length."""
-    stop = tokenizer.encode(BOS, allowed_special={BOS})
+    (stop,) = tokenizer.encode(BOS, allowed_special={BOS})
     prompts = [prompt_ids(tokenizer, s) for s in sentences]
-    outputs = greedy_batch(model, prompts, max_new_tokens=max_new_tokens, stop_ids=stop)
+    outputs = greedy_batch(model, prompts, max_new_tokens, stop)
     if progress is not None:
         progress(len(sentences))
     return [parse_answer(tokenizer.decode(ids)) for ids in outputs]
