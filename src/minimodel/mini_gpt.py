@@ -102,7 +102,8 @@ GRAMMAR_WIDE = MiniGPTConfig(
 
 
 def named_config(name: str, vocab_size: int) -> MiniGPTConfig:
-    """`tiny`: the curriculum's config, exactly DESIGN.md §6's defaults (132,352 parameters at V=512).
+    """`tiny`: the curriculum's config, exactly DESIGN.md §6's defaults (132,352 parameters at V=512, 165,120 at the
+    shipped V=1024).
 
     `grammar`: the tutor's (~0.92 M parameters at V=1024). A framed tutor sentence is ~35 tokens (62 at
     most): the model must copy the sentence, fix one verb group, name the error and translate word by word.

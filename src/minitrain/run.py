@@ -45,10 +45,17 @@ from minitrain.trainer import Trainer, evaluate
 
 
 def split_rows(config: TrainConfig, part: str) -> list[Row]:
-    """The `train`/`val`/`test` rows a run reads (see `TrainConfig.data` and `tutor_split`)."""
-    if config.data == "tutor":
-        return load_tutor_split(data_dir() / "tutor", config.tutor_split)[part]
-    return read_jsonl(data_dir() / "processed" / f"{part}.jsonl")
+    """The `train`/`val`/`test` rows a run reads (see `TrainConfig.data` and `tutor_split`).
+
+    A tutor run also trains on the v1 form rows (`he work` → `he works`): learners type fragments as well as
+    sentences, and phase 20's probes are written in that form. Validation and test stay tutor-only, so the
+    checkpoint is still selected on held-out tutor sentences.
+    """
+    corpus = read_jsonl(data_dir() / "processed" / f"{part}.jsonl")
+    if config.data == "corpus":
+        return corpus
+    tutor = load_tutor_split(data_dir() / "tutor", config.tutor_split)[part]
+    return tutor + corpus if part == "train" else tutor
 
 
 def row_class(row: Row) -> str:

@@ -69,8 +69,16 @@ def test_stable_l2_survives_huge_and_tiny_values() -> None:
 def test_power_iteration_finds_sigma_max(a: np.ndarray) -> None:
     sigma = op_norm(a)
     assert sigma == pytest.approx(np.linalg.norm(a, 2), rel=1e-12, abs=1e-12)
-    # Power iteration converges slowly when sigma_1 ≈ sigma_2, so give it many steps and a loose tolerance.
-    assert spectral_norm(a, iters=5000, tol=1e-14) == pytest.approx(sigma, rel=1e-5, abs=1e-9)
+    estimate = spectral_norm(a, iters=5000, tol=1e-14)
+    singular = np.linalg.svd(a, compute_uv=False)  # descending
+    second = float(singular[1]) if singular.size > 1 else 0.0
+    # ‖Av‖ for a unit v never exceeds sigma_1, and once the other directions have decayed it is at least
+    # sigma_2 — always, however close the two are
+    assert second * (1 - 1e-9) - 1e-12 <= estimate <= sigma * (1 + 1e-9) + 1e-12
+    # the error shrinks like (sigma_2 / sigma_1)^(2k): with a visible gap, 5000 steps reach sigma_1; with
+    # sigma_1 ≈ sigma_2 (hypothesis found [[0, 1], [1, 6.1e-5]], ratio 0.99994) they cannot, by theory
+    if sigma > 0 and second / sigma < 0.99:
+        assert estimate == pytest.approx(sigma, rel=1e-5, abs=1e-9)
 
 
 @given(

@@ -14,12 +14,14 @@ from lynx_cortex.artifacts import MANIFEST, artifacts_dir
 from lynx_cortex.cli import cli
 from lynx_cortex.errors import LynxError
 from lynx_cortex.manifest import sha256_file
+from lynx_cortex.paths import data_dir
 from minicorpus.framing import BOS
 from minicorpus.framing import prompt as frame_prompt
+from minicorpus.tutor_build import load_tutor_split
+from minieval.correction import evaluate_correction
 from miniinfer.generate import generate
 from miniinfer.sampling import Greedy
-from minimodel.baseline import corpus_baseline
-from minimodel.data import encode_split, load_tokenizer
+from minimodel.data import encode_rows, load_tokenizer
 from minimodel.mini_gpt import named_config
 from minimodel.shipped import (
     SHIPPED_FILES,
@@ -29,7 +31,7 @@ from minimodel.shipped import (
     verify_shipped,
 )
 from minitrain.config import named_train_config
-from minitrain.run import val_classes
+from minitrain.run import split_rows
 from minitrain.trainer import evaluate
 
 NAME = "grammar"
@@ -58,15 +60,29 @@ def test_shipped_checkpoint_is_the_grammar_config_and_records_how_to_reproduce_i
     assert summary["command"] == f"lynx train --config {NAME} --ship"
 
 
-def test_shipped_checkpoint_beats_the_ngram_baseline_on_val() -> None:
+def test_shipped_checkpoint_reports_its_own_validation_loss() -> None:
+    """summary.json's target-side val perplexity is what the weights give on the frame split's val rows."""
     model = load_shipped_model(NAME).model
-    val = encode_split(load_tokenizer(), "val")
+    recipe = named_train_config(NAME)
+    val = encode_rows(load_tokenizer(), split_rows(recipe, "val"))
     result = evaluate(
-        model, val, batch_size=32, context_len=model.cfg.context_len, classes=val_classes()
+        model,
+        val.ids,
+        batch_size=32,
+        context_len=model.cfg.context_len,
+        prompt_lens=val.prompt_lens,
     )
-    baseline = corpus_baseline().val_perplexity
-    assert result.perplexity < baseline
-    assert result.perplexity == pytest.approx(shipped_summary(NAME)["val_perplexity"], rel=1e-6)
+    assert result.perplexity == pytest.approx(shipped_summary(NAME)["val_perplexity"], rel=1e-5)
+
+
+def test_shipped_checkpoint_corrects_held_out_sentences() -> None:
+    """The job, not a proxy: 200 frame-split test sentences, greedy, the model alone (full figures: phase 20)."""
+    model = load_shipped_model(NAME).model
+    rows = load_tutor_split(data_dir() / "tutor", "frames")["test"][:200]
+    results = evaluate_correction(model, load_tokenizer(), rows)
+    assert results["exact_correction"] >= 0.9
+    assert results["unchanged_correct"] >= 0.9
+    assert results["error_code_accuracy"] >= 0.9
 
 
 def test_lynx_sample_without_a_checkpoint_uses_the_shipped_one() -> None:
@@ -122,7 +138,7 @@ def test_lynx_sample_refuses_a_tampered_shipped_checkpoint(
     copied_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = shipped_dir(NAME, copied_root) / "state.json"
-    state.write_text(state.read_text().replace('"n_layers": 3', '"n_layers": 2'))
+    state.write_text(state.read_text().replace('"n_layers": 4', '"n_layers": 2'))
     monkeypatch.setattr("minimodel.shipped.artifacts_dir", lambda: copied_root)
     result = CliRunner().invoke(cli, ["sample", "he work"])
     assert result.exit_code == 2
@@ -152,3 +168,15 @@ def test_the_recorded_command_reproduces_the_shipped_weights(
     file = f"checkpoints/{NAME}/model.safetensors"
     assert sha256_file(root / file) == sha256_file(artifacts_dir() / file)
     assert shipped_summary(NAME, root)["val_perplexity"] == summary["val_perplexity"]
+
+
+def test_lynx_sample_prints_the_framed_correction_of_a_learner_sentence() -> None:
+    result = CliRunner().invoke(cli, ["sample", "Yesterday she goed to the market."])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "correction: Yesterday she went to the market.",
+        "error:      overregularization_past",
+        "spanish:    Ayer ella fue al mercado.",
+    ]
+    help_text = CliRunner().invoke(cli, ["sample", "--help"]).output
+    assert "<|endoftext|>SENTENCE<|sep|>" in help_text and "ERROR_CODE" in help_text

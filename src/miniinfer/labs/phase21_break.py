@@ -1,10 +1,10 @@
 """Phase 21 break: sample with top-p 1.0 (no nucleus at all) instead of 0.95, next to 0.5.
 
-The break trains a tiny MiniGPT for a few hundred steps (fewer in smoke mode) — an undertrained model, whose
-tail is wide, is exactly where truncation matters — and asks it to correct and translate held-out sentences
-with each p, several samples per prompt. The table reports, per p:
+The break asks the shipped grammar model to correct and translate held-out sentences (the tutor set's
+frame-split validation part) with each p, several samples per prompt. The table reports, per p:
 
-- correctness: the share of samples whose correction (the text up to the first separator) is the row's target;
+- correctness: the share of samples whose correction (the text up to the first separator) is the row's
+  reference correction — the accuracy a learner would see;
 - diversity: distinct corrections per prompt, over the samples;
 - tail rate: the share of sampled tokens outside the model's own 95 % nucleus at that step — the least likely
   tokens that together hold the last 5 % of the probability, the "tail garbage";
@@ -27,13 +27,13 @@ from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
-from minicorpus.framing import BOS, SEP
-from minicorpus.rows import read_jsonl
+from minicorpus.framing import BOS, SEP, parse_answer, split_row
+from minicorpus.tutor_build import load_tutor_split
 from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Strategy, TopP
 from minimodel.data import load_tokenizer
 from minimodel.mini_gpt import MiniGPT
-from minimodel.weights import load_model
+from minimodel.shipped import load_shipped_model
 
 NUCLEUS = 0.95
 PS = (1.0, 0.95, 0.5)
@@ -70,7 +70,7 @@ def sample_table(
 ) -> dict[str, dict[str, float]]:
     """Correctness, diversity and tail rate of top-p sampling at each p of `PS` (see the module docstring)."""
     tokenizer = load_tokenizer()
-    targets = [row["text"] if row["label"] == "correct" else row["correct_form"] for row in rows]
+    targets = [parse_answer(split_row(row)[1]).correction for row in rows]
     table: dict[str, dict[str, float]] = {}
     for p in track(PS, desc="top-p"):
         recorder = Recorder(TopP(p))
@@ -120,21 +120,17 @@ def _plot(ctx: LabContext, table: dict[str, dict[str, float]], samples: int) -> 
 
 @breaks(21, title="Top-p 1.0: sampling the whole tail", change="TopP(1.0) instead of TopP(0.95)")
 def top_p_break(ctx: LabContext) -> BreakOutcome:
-    from minitrain.run import (
-        train_run,  # a lab may train: see the labs rule in docs/ARCHITECTURE.md
-    )
-
     cfg = settings(
         ctx,
         {
-            "smoke": {"steps": 60, "prompts": 4, "samples": 6, "max_new_tokens": 16},
-            "default": {"steps": 300, "prompts": 12, "samples": 8, "max_new_tokens": 24},
+            "smoke": {"prompts": 6, "samples": 6, "max_new_tokens": 40},
+            "default": {"prompts": 24, "samples": 10, "max_new_tokens": 48},
         },
     )
-    run = ctx.path("train")
-    train_run("tiny", run, steps=int(cfg["steps"]))
-    model = load_model(run).model
-    rows = read_jsonl(data_dir() / "processed" / "test.jsonl")[: int(cfg["prompts"])]
+    model = load_shipped_model("grammar").model
+    val = load_tutor_split(data_dir() / "tutor", "frames")["val"]
+    picks = np.linspace(0, len(val) - 1, int(cfg["prompts"])).round().astype(int)
+    rows = [val[int(i)] for i in picks]
     table = sample_table(
         model,
         rows,

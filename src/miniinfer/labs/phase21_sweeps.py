@@ -1,9 +1,9 @@
 """Phase 21 labs on the shipped grammar checkpoint: two sampling sweeps.
 
 `21-temperature-sweep` and `21-diversity-vs-accuracy` ask the shipped model to correct a fixed set of held-out
-val sentences, several samples each, under each strategy. A correction is the text between the prompt's
-`<|sep|>` and the next one; it is right when it equals the row's target (`correct_form`, or the sentence itself
-for correct rows). Diversity is the number of distinct corrections per prompt; the entropy is that of the
+sentences (the tutor set's frame-split validation part, erroneous and correct alike), several samples each,
+under each strategy. A correction is the text between the prompt's `<|sep|>` and the next one; it is right when
+it equals the row's reference correction (the sentence itself for correct rows). Diversity is the number of distinct corrections per prompt; the entropy is that of the
 distribution each strategy actually samples from, averaged over every sampled token. Together they show the
 trade the phase is about: more randomness buys variety and costs exact answers.
 """
@@ -21,8 +21,8 @@ from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import LabContext, lab
-from minicorpus.framing import correction_of
-from minicorpus.rows import read_jsonl
+from minicorpus.framing import correction_of, parse_answer, split_row
+from minicorpus.tutor_build import load_tutor_split
 from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Temperature, TopK, TopP, entropy
 from minimodel.data import load_tokenizer
@@ -34,9 +34,9 @@ TAUS = (0.2, 0.5, 0.8, 1.0, 1.5)
 KS = (1, 5, 20)
 PS = (0.5, 0.9, 0.95, 1.0)
 SIZES: dict[str, dict[str, Any]] = {
-    "smoke": {"n_prompts": 4, "samples": 4, "max_new_tokens": 10},
-    "default": {"n_prompts": 24, "samples": 8, "max_new_tokens": 16},
-    "full": {"n_prompts": 120, "samples": 16, "max_new_tokens": 24},
+    "smoke": {"n_prompts": 4, "samples": 4, "max_new_tokens": 20},
+    "default": {"n_prompts": 24, "samples": 8, "max_new_tokens": 24},
+    "full": {"n_prompts": 120, "samples": 16, "max_new_tokens": 28},
 }
 
 SamplingStrategy = Temperature | TopK | TopP
@@ -63,18 +63,16 @@ class Probe:
 
 
 def probe_rows(n: int) -> list[Probe]:
-    """`n` val rows spread evenly over the file (not its first rows, which may share a verb)."""
-    rows = list(read_jsonl(data_dir() / "processed" / "val.jsonl"))
+    """`n` validation rows spread evenly over the split (not its first rows, which may share a verb)."""
+    rows = load_tutor_split(data_dir() / "tutor", "frames")["val"]
     if not 1 <= n <= len(rows):
-        raise ValueError(f"n_prompts must be in [1, {len(rows)}] (val.jsonl rows), got {n}")
+        raise ValueError(f"n_prompts must be in [1, {len(rows)}] (frame-split val rows), got {n}")
     picks = np.linspace(0, len(rows) - 1, n).round().astype(int)
-    return [
-        Probe(
-            rows[i]["text"],
-            rows[i]["text"] if rows[i]["label"] == "correct" else rows[i]["correct_form"],
-        )
-        for i in picks
-    ]
+    probes = []
+    for i in picks:
+        source, target = split_row(rows[i])
+        probes.append(Probe(str(rows[i]["text"]), str(parse_answer(target).correction)))
+    return probes
 
 
 def sweep(
