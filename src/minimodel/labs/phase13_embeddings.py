@@ -123,7 +123,7 @@ def cbow_lab(ctx: LabContext) -> Mapping[str, Any]:
         ctx,
         {
             "smoke": {
-                "epochs": 8,
+                "epochs": 12,
                 "dim": 32,
                 "window": 2,
                 "batch_size": 64,
