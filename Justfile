@@ -8,9 +8,9 @@ export PYTHONHASHSEED := "0"
 default:
     @just --list
 
-# install the environment (dev tools included) and the git hooks
+# install the environment (dev tools included, bytecode compiled: see .ci/run) and the git hooks
 setup:
-    uv sync
+    uv sync --compile-bytecode
     uv run pre-commit install
 
 # ruff, formatting check, mypy --strict, the import contracts (one-way layers), the pickle guard

@@ -8,6 +8,11 @@ would still go green. So when CI provides an oracle, a test that skips for want 
 - PostgreSQL is required when `CI` is set and `LYNX_TEST_POSTGRES_URL` is (`.ci/run` sets it only once
   `pg_isready` answered), so a server that went away fails the run instead of skipping the portal's PG tests.
   Without the variable nothing is required: a machine without PostgreSQL still passes.
+
+BLAS runs one thread per test process (unless the caller set a thread count). The suite's matrices are small and
+the machine has two shared cores: a second OpenBLAS thread buys nothing there, and when the other core is busy
+its spin-waiting made training labs 3-6 times slower. The variables are exported too, so CLI subprocesses and
+torch (which reads OMP_NUM_THREADS when first imported) follow.
 """
 
 from __future__ import annotations
@@ -21,10 +26,29 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from threadpoolctl import threadpool_limits
 
 from lynx_cortex.seeding import HashSeedWarning, seed_everything
 
 pytest_plugins = ("pytester",)
+
+#: The thread-count variables of the BLAS/OpenMP builds NumPy, SciPy and torch may load.
+BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _one_blas_thread() -> None:
+    """Pin BLAS to one thread for this process and its children, unless a thread count was chosen."""
+    if any(os.environ.get(name) for name in BLAS_THREAD_VARS):
+        return
+    for name in BLAS_THREAD_VARS:
+        os.environ[name] = "1"  # libraries loaded from now on, and every subprocess
+    # libraries already loaded read the variables before we set them: limit them in place (NumPy imported
+    # first, so threadpoolctl sees its OpenBLAS even if nothing had loaded it yet)
+    importlib.import_module("numpy")
+    threadpool_limits(limits=1)
+
+
+_one_blas_thread()
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from lynx_cortex.errors import LynxError
-from lynx_cortex.quiz import Localized
+from lynx_cortex.quiz import Localized, safe_load_yaml
 from minicorpus.verb_table import PERSON_INVARIANT_TENSES, PERSONS, TENSES, VERB_TABLE
 from miniportal.questions import ItemBank, Question, conjugation_question
 
@@ -87,7 +87,7 @@ class Exam:
 
 def load_exam(path: Path, bank: ItemBank) -> Exam:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ExamError(f"{path}: cannot read the exam: {exc.__class__.__name__}") from None
     if not isinstance(raw, dict):

@@ -19,15 +19,18 @@ scalars = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allo
 objects = st.dictionaries(st.text(), st.recursive(scalars, lambda c: st.lists(c, max_size=3)))
 
 
-@given(st.lists(objects, max_size=5))
-def test_what_json_dumps_writes_reads_back(rows: list[dict[str, Any]]) -> None:
-    # Any text, U+2028 and other line separators included, survives: lines are split on "\n" only.
-    import tempfile
+@pytest.fixture(scope="module")
+def rows_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One file every example overwrites (hypothesis runs ~100 examples per test call; a fresh folder for
+    each cost seconds of file-system work)."""
+    return tmp_path_factory.mktemp("jsonl") / "rows.jsonl"
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rows.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-        assert read_jsonl(path, blank_lines="error") == rows
+
+@given(rows=st.lists(objects, max_size=5))
+def test_what_json_dumps_writes_reads_back(rows_file: Path, rows: list[dict[str, Any]]) -> None:
+    # Any text, U+2028 and other line separators included, survives: lines are split on "\n" only.
+    rows_file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    assert read_jsonl(rows_file, blank_lines="error") == rows
 
 
 def test_line_numbers_count_skipped_blank_lines(tmp_path: Path) -> None:

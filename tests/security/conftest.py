@@ -183,15 +183,30 @@ REAL_SERVER_ENV = {
 }
 
 
+def _needs_real_server(item: pytest.Item) -> bool:
+    return "real_server" in getattr(item, "fixturenames", ())
+
+
+def _xdist_worker() -> bool:
+    """Whether this process is a pytest-xdist worker (the default run uses `-n auto`)."""
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns xdist_group marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run this folder's `real_server` tests last, so the server (which takes seconds to import and start)
-    boots in the background while the other security tests run. Other folders' order is untouched."""
+    boots in the background while the other security tests run. Other folders' order is untouched.
+
+    Under pytest-xdist they form one group (`--dist loadgroup`): one worker runs them all against one server,
+    instead of every worker booting its own."""
     here = Path(__file__).parent
     slots = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
     mine = [items[i] for i in slots]
-    ordered = sorted(mine, key=lambda item: "real_server" in getattr(item, "fixturenames", ()))
+    ordered = sorted(mine, key=_needs_real_server)
     for slot, item in zip(slots, ordered, strict=True):
         items[slot] = item
+        if _needs_real_server(item):
+            item.add_marker(pytest.mark.xdist_group("real_server"))
 
 
 @dataclass
@@ -245,7 +260,7 @@ def _booting(
 ) -> Iterator[_Booting | None]:
     """Starts `lynx portal serve` (without waiting for it) as soon as the first security test runs, if any
     test of the session needs it."""
-    needed = any("real_server" in getattr(i, "fixturenames", ()) for i in request.session.items)
+    needed = any(_needs_real_server(item) for item in request.session.items)
     if not needed:
         yield None
         return
@@ -263,8 +278,12 @@ def _booting(
 
 
 @pytest.fixture(autouse=True)
-def _start_real_server_early(_booting: _Booting | None) -> None:
-    """Every test in this folder pulls in `_booting`, so the server starts with the first of them."""
+def _start_real_server_early(request: pytest.FixtureRequest) -> None:
+    """Every test in this folder pulls in `_booting`, so the server starts with the first of them. Not under
+    xdist: a worker cannot know whether the `real_server` group will come its way, so the one that gets it
+    boots the server when its first test asks."""
+    if not _xdist_worker():
+        request.getfixturevalue("_booting")
 
 
 @pytest.fixture(scope="session")
