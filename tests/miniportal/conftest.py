@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,13 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from miniportal import accounts
 from miniportal.app import create_app
-from miniportal.db import make_engine, utcnow
-from miniportal.migrate import migrate
+from miniportal.db import make_engine, metadata, utcnow
+from miniportal.migrate import head_revision, migrate
 from miniportal.server import uvicorn_options
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings, normalize_database_url
@@ -62,12 +65,132 @@ def _postgres_url() -> str | None:
     return os.environ.get("LYNX_TEST_POSTGRES_URL") or None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A migrated, empty database; PostgreSQL gets a private schema dropped afterwards."""
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, made once: each test gets a copy (a file copy instead of a migration run)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "portal.db"
+    eng = make_engine(f"sqlite:///{path}")
+    migrate(eng)
+    eng.dispose()  # the last connection checkpoints the WAL into the main file
+    return path
+
+
+def _pg_engine(url: str, schema: str) -> Engine:
+    return create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@dataclass(frozen=True)
+class _PgSchema:
+    """A migrated schema, its tables (children before parents: the order to empty them) and sequences."""
+
+    url: str
+    name: str
+    tables: tuple[str, ...]
+    sequences: tuple[str, ...]
+
+
+def _pg_layout(conn: Connection, schema: str) -> tuple[frozenset[str], tuple[str, ...], str | None]:
+    """The tables (alembic_version left out), sequences and revision `schema` holds now."""
+    tables = frozenset(
+        conn.execute(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+            {"s": schema},
+        ).scalars()
+    )
+    sequences = conn.execute(
+        text("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = :s"),
+        {"s": schema},
+    ).scalars()
+    revision = (
+        conn.execute(text("SELECT max(version_num) FROM alembic_version")).scalar()
+        if "alembic_version" in tables
+        else None
+    )
+    return tables - {"alembic_version"}, tuple(sorted(sequences)), revision
+
+
+def _pg_migrated_schema(url: str) -> _PgSchema:
+    name = f"lynx_test_{secrets.token_hex(6)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    finally:
+        admin.dispose()
+    eng = _pg_engine(url, name)
+    try:
         migrate(eng)
+        with eng.connect() as conn:
+            tables, sequences, _ = _pg_layout(conn, name)
+            ordered = [t.name for t in reversed(metadata.sorted_tables) if t.name in tables]
+            assert set(ordered) == tables, (
+                f"tables the code does not define: {tables - set(ordered)}"
+            )
+            seeded = [t for t in ordered if conn.execute(metadata.tables[t].select()).first()]
+            assert not seeded, f"migrations seed {seeded}: emptying would not give a fresh schema"
+        return _PgSchema(url, name, tuple(ordered), sequences)
+    except BaseException:
+        _pg_drop(_PgSchema(url, name, (), ()))
+        raise
+    finally:
+        eng.dispose()
+
+
+def _pg_drop(schema: _PgSchema) -> None:
+    admin = create_engine(schema.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema.name}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_schemas() -> Iterator[list[_PgSchema]]:
+    """A migrated PostgreSQL schema for this session (each xdist worker has its own), emptied after every test
+    instead of created, migrated and dropped for each (a third of a second apiece); replaced whenever a test
+    left it at another revision or with other tables. Holds no schema until the first PostgreSQL test."""
+    held: list[_PgSchema] = []
+    yield held
+    for schema in held:
+        _pg_drop(schema)
+
+
+def _pg_reset(schema: _PgSchema) -> bool:
+    """Delete every row and restart every sequence, as in a fresh schema (DELETE, not TRUNCATE: on tables this
+    small it takes milliseconds where TRUNCATE's new files take a quarter of a second). False when the schema
+    is no longer the migrated one and must be replaced."""
+    eng = _pg_engine(schema.url, schema.name)
+    try:
+        with eng.begin() as conn:
+            # a connection the test leaked, holding locks, makes the reset fail instead of hang
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            expected = (frozenset(schema.tables), schema.sequences, head_revision())
+            if _pg_layout(conn, schema.name) != expected:
+                return False
+            for table in schema.tables:
+                conn.execute(metadata.tables[table].delete())
+            for sequence in schema.sequences:
+                qualified = f'"{schema.name}"."{sequence}"'
+                conn.execute(text("SELECT setval(:s, 1, false)"), {"s": qualified})
+        return True
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    _pg_schemas: list[_PgSchema],
+) -> Iterator[Engine]:
+    """A migrated, empty database: a copy of the session's SQLite template, or the session's PostgreSQL schema
+    (emptied after the test)."""
+    if request.param == "sqlite":
+        for made in _sqlite_template.parent.glob("portal.db*"):
+            shutil.copy2(made, tmp_path / made.name)  # copy2: the owner-only mode too
+        eng = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
         yield eng
         eng.dispose()
         return
@@ -77,25 +200,22 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
             "PostgreSQL tests need LYNX_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
     url = normalize_database_url(url)
-    schema = f"lynx_test_{secrets.token_hex(6)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    if not _pg_schemas:
+        try:
+            _pg_schemas.append(_pg_migrated_schema(url))
+        except OperationalError as exc:
+            pytest.skip(
+                f"PostgreSQL at LYNX_TEST_POSTGRES_URL is not reachable: {exc.__class__.__name__}"
+            )
+    schema = _pg_schemas[0]
+    eng = _pg_engine(url, schema.name)
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001
-        admin.dispose()
-        pytest.skip(
-            f"PostgreSQL at LYNX_TEST_POSTGRES_URL is not reachable: {exc.__class__.__name__}"
-        )
-    eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(eng)
         yield eng
     finally:
         eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        if not _pg_reset(schema):
+            _pg_schemas.clear()
+            _pg_drop(schema)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ thread, started with `miniportal.server.uvicorn_options` exactly as `lynx portal
 is `lynx portal serve` itself in a subprocess, with the production Argon2 costs (64 MiB per check), shared by
 the tests that need a separate process: its memory, its access log, its serve lock and its proxy settings.
 
-The database fixtures (`engine`, `settings`, `docs`, `clock`) are the portal suite's own, loaded from
-tests/miniportal/conftest.py so both suites build databases the same way.
+The database fixtures (`engine` and the session-wide databases behind it, `settings`, `docs`, `clock`) are the
+portal suite's own, loaded from tests/miniportal/conftest.py so both suites build databases the same way.
 """
 
 from __future__ import annotations
@@ -45,12 +45,17 @@ def _load_portal_fixtures() -> Any:
     spec = importlib.util.spec_from_file_location("_portal_suite_fixtures", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
 _portal_suite = _load_portal_fixtures()
 engine = _portal_suite.engine
+_sqlite_template = (
+    _portal_suite._sqlite_template
+)  # the session-wide databases `engine` copies or empties
+_pg_schemas = _portal_suite._pg_schemas
 docs = _portal_suite.docs
 settings = _portal_suite.settings
 clock = _portal_suite.clock
