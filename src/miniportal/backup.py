@@ -87,8 +87,9 @@ def _fsync_dir(folder: Path) -> None:
 # ------------------------------------------------------------------------------------------- backup
 
 
-def _snapshot_name(dest: Path, now: datetime, ext: str) -> Path:
-    base = _stamp(now)
+def _snapshot_name(dest: Path, now: datetime, ext: str, prefix: str = "") -> Path:
+    """A fresh `<prefix><stamp>[-n]-portal.<ext>` in `dest`; a counter keeps two in one second apart."""
+    base = f"{prefix}{_stamp(now)}"
     candidate = dest / f"{base}-portal.{ext}"
     counter = 1
     while candidate.exists():
@@ -128,7 +129,10 @@ def snapshots(dest: Path) -> list[Path]:
     """Snapshots in `dest`, oldest first (names sort by time)."""
     if not dest.is_dir():
         return []
-    return sorted(p for p in dest.iterdir() if p.is_file() and SNAPSHOT.match(p.name))
+    found = [(m, p) for p in dest.iterdir() if p.is_file() and (m := SNAPSHOT.match(p.name))]
+    # by stamp, then counter: `…Z-portal.db` came before `…Z-1-portal.db`, though it sorts after it as text
+    found.sort(key=lambda mp: (mp[0].group(1), int(mp[0].group(2) or 0)))
+    return [p for _, p in found]
 
 
 def rotate(dest: Path, keep: int) -> list[Path]:
@@ -289,7 +293,7 @@ def _sqlite_contents(snapshot: Path) -> tuple[list[str], Contents]:
 
 
 def _inspect(snapshot: Path) -> tuple[list[str], Contents]:
-    is_dump = ".dump" in snapshot.suffixes  # also `….dump.tmp` and the `….dump.keep` of a restore
+    is_dump = ".dump" in snapshot.suffixes  # also `….dump.tmp`
     return _dump_contents(snapshot) if is_dump else _sqlite_contents(snapshot)
 
 
@@ -395,7 +399,8 @@ def _ask(confirm: Confirm | None, snapshot: Path, aside: str) -> None:
 def _restore_pg(
     database_url: str, snapshot: Path, now: datetime, key: SnapshotKey, confirm: Confirm | None
 ) -> Restored:
-    aside = snapshot.parent / f"pre-restore-{_stamp(now)}-portal.dump.keep"
+    # a plain `.dump` that `verify`/`restore` take as is; the prefix keeps it out of rotation (SNAPSHOT)
+    aside = _snapshot_name(snapshot.parent, now, "dump", prefix="pre-restore-")
     _ask(confirm, snapshot, str(aside))
     tmp = aside.with_name(aside.name + ".tmp")
     _pg_dump(database_url, tmp)

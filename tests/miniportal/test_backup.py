@@ -179,6 +179,11 @@ def test_rotation_keeps_the_newest_and_never_touches_other_files(
         url, dest, now=NOW + timedelta(hours=4), keep=3, key=KEY
     )  # same second: a distinct name
     assert twice != made[-1] and twice.exists()
+    assert backup.snapshots(dest) == [
+        made[-2],
+        made[-1],
+        twice,
+    ]  # oldest first, by time then counter
     with pytest.raises(LynxError, match="--keep"):
         backup.backup(url, dest, now=NOW, keep=0, key=KEY)
 
@@ -256,6 +261,15 @@ def test_disaster_recovery_drill_postgresql(settings: PortalSettings, tmp_path: 
             conn.execute(text("CREATE SCHEMA public"))
         restored = run("portal", "restore", "--force", str(snapshot), url=url)
         assert restored.exit_code == 0, restored.output
+        # restoring again keeps the data it replaces (now the full database) as a second signed dump that
+        # `verify` accepts and rotation never deletes; the same second gets a counter, not an overwrite
+        again = run("portal", "restore", "--force", str(snapshot), url=url)
+        assert again.exit_code == 0, again.output
+        asides = list((tmp_path / "pg").glob("pre-restore-*-portal.dump"))
+        assert len(asides) == 2 and not set(asides) & set(backup.snapshots(tmp_path / "pg"))
+        second = max(asides, key=lambda p: p.stat().st_mtime_ns)
+        kept = run("portal", "verify", str(second), url=url)
+        assert kept.exit_code == 0 and "users: 3 rows" in kept.stdout, kept.output
         checked = run("portal", "verify", str(snapshot), url=url)
         assert checked.exit_code == 0 and "signature ok" in checked.stdout
         assert "users: 3 rows" in checked.stdout and "review_cards: 6 rows" in checked.stdout
