@@ -92,10 +92,10 @@ def hash_gate(request: Request) -> HashGate:
 
 
 def context(request: Request) -> Ctx:
-    """Resolve the session (one indexed query) and the locale; make an anonymous id for CSRF if needed."""
+    """Resolve the session (cached, else one indexed query) and the locale; make an anonymous id for CSRF
+    if needed."""
     portal = portal_of(request)
-    with portal.engine.begin() as conn:
-        session = sessions.resolve(portal, conn, request.cookies.get(SESSION_COOKIE))
+    session = sessions.resolve(portal, request.cookies.get(SESSION_COOKIE))
     anon = request.cookies.get(ANON_COOKIE) or ""
     new_anon = len(anon) < 32 or len(anon) > 64
     if new_anon:
