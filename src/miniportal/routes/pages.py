@@ -17,7 +17,7 @@ from miniportal.content import Slot
 from miniportal.db import STATUSES
 from miniportal.errors import NotFoundError, PortalError
 from miniportal.i18n import LOCALE_COOKIE, LOCALES
-from miniportal.notes_html import note_slot
+from miniportal.notes_html import NoteSlots
 from miniportal.web import Ctx, context, form, page, redirect, safe_next, text_field
 
 router = APIRouter()
@@ -78,18 +78,10 @@ async def phases(request: Request) -> Response:
 
 def _slot(ctx: Ctx, page_path: str, by_anchor: dict[str, list[learning.Note]]) -> Slot:
     labels = {key: ctx.t(f"note.{key}") for key in ("add", "body", "save", "edit", "delete")}
-    csrf = ctx.csrf
+    slots = NoteSlots(csrf=ctx.csrf, labels=labels, page=page_path)
 
     def slot(anchor: str) -> str:
-        return str(
-            note_slot(
-                csrf=csrf,
-                labels=labels,
-                page=page_path,
-                anchor=anchor,
-                notes=by_anchor.get(anchor, []),
-            )
-        )
+        return str(slots(anchor, by_anchor.get(anchor, ())))
 
     return slot
 
