@@ -62,6 +62,11 @@ AUXILIARIES = frozenset(
         "has",
         "have",
         "had",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
         "doesn't",
         "didn't",
         "won't",
@@ -134,6 +139,26 @@ def misspellings(lemma: str, correct_words: Iterable[str], past: str, participle
     return base - set(correct_words) - REAL_WORDS - {lemma}
 
 
+def _helper_errors(
+    forms: dict[tuple[str, str, str], tuple[str, str]], verbs: Iterable[str]
+) -> set[tuple[str, ...]]:
+    """Wrong outside the six codes: tense marked twice (`will goes`, `doesn't works`, `didn't went`) and the
+    past after have where the participle differs (`has went`), going to without its be (`I going to`)."""
+    out: set[tuple[str, ...]] = {(subject, "going", "to") for subject in ("i", "you", "he")}
+    for verb in verbs:
+        third = forms[(verb, "present_simple", "3sg")][0].split()[-1]
+        past = forms[(verb, "past_simple", "1sg")][0].split()[-1]
+        if third != verb:
+            out |= {("will", third), ("does", "he", third), ("doesn't", third)}
+        if past != verb:
+            out |= {("will", past), ("did", "he", past), ("did", "you", past), ("did", "i", past)}
+            out |= {("didn't", past)}
+        participle = forms[(verb, "past_participle", "1sg")][0]
+        if past != participle:
+            out |= {("has", past), ("have", past), ("had", past)}
+    return out
+
+
 @cache
 def truth(data: Path | None = None) -> Truth:
     """Read once per data folder; the KB tests plant files in a tmp folder but share this table."""
@@ -162,6 +187,7 @@ def truth(data: Path | None = None) -> Truth:
                     text = apply(form, entry, tense, person)
                     if text is not None:
                         wrong_phrases.add(normalise(text))
+    wrong_phrases |= _helper_errors(forms, table["verbs"])
     return Truth(
         verbs=frozenset(table["verbs"]),
         tenses=frozenset(tenses),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -10,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lynx_cortex.paths import data_dir
-from minirag.kb import load_rules
-from minirag.kb_validate import misspellings, truth, validate
+from minirag.kb import Rule, kb_dir, load_rules
+from minirag.kb_validate import WRONG, misspellings, truth, validate
 
 FILLER = (
     "This sentence is here so the rule has the length of a real chunk, which the validator also checks, "
@@ -199,3 +202,78 @@ def test_any_table_cell_passes_and_a_bent_one_fails(
             )
         problems = [p for p in validate(load_rules(tmp)) if "truth table says" in p.message]
         assert (problems == []) is ok, (text, problems)
+
+
+# --- the committed knowledge base -------------------------------------------------------------------------
+
+REQUIRED_TOPICS = {"tenses", "spelling", "irregular", "auxiliaries", "errors", "spanish"}
+
+
+@cache
+def _committed() -> list[Rule]:
+    return load_rules()
+
+
+@pytest.fixture
+def kb() -> list[Rule]:
+    return _committed()
+
+
+def test_the_committed_kb_validates_clean(kb: list[Rule]) -> None:
+    assert [str(p) for p in validate(kb)] == []
+
+
+def test_the_committed_kb_has_the_size_and_topics_the_issue_asks_for(kb: list[Rule]) -> None:
+    ids = {r.id for r in kb}
+    assert len(ids) >= 35 and len(kb) == 2 * len(ids)
+    assert {r.topic for r in kb} >= REQUIRED_TOPICS
+    t = truth()
+    irregular = {v for v in t.verbs if TABLE["verbs"][v]["english_regularity"] == "irregular"}
+    assert {f"irregular-{v}" for v in irregular} <= ids
+    codes = {"error-" + c.replace("_", "-") for c in TABLE["mis_conjugation_types"]}
+    assert codes <= ids
+    assert {f"{t}".replace("_", "-") for t in TABLE["tenses"]} <= ids
+    assert {
+        "ser-estar",
+        "gustar",
+        "present-perfect",
+        "will-bare-infinitive",
+        "going-to-auxiliary",
+    } <= ids
+
+
+def test_eated_planted_in_a_copy_of_the_kb_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "kb"
+    shutil.copytree(kb_dir(), copy, ignore=shutil.ignore_patterns("queries"))
+    target = copy / "irregular" / "irregular-eat.en.md"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("**I ate** an apple", "I eated an apple"), encoding="utf-8")
+    problems = validate(load_rules(copy))
+    assert problems and all(p.path == target for p in problems)
+    assert any("'eated' is a misspelt form of 'eat'" in p.message for p in problems)
+    assert any(
+        "does not appear in the body" in p.message for p in problems
+    )  # the example lost its text
+
+
+def _outside_wrong_spans(body: str, where: int) -> int:
+    """Move `where` to the start of a word that is not inside a ~~wrong~~ span."""
+    for m in WRONG.finditer(body):
+        if m.start() < where < m.end():
+            where = m.start()
+    while where > 0 and body[where - 1].isalnum():
+        where -= 1
+    return where
+
+
+@pytest.mark.parametrize("index", range(0, 82, 9))
+@settings(max_examples=8, deadline=None)
+@given(wrong=st.sampled_from(sorted(truth().misspelt)), where=st.floats(0, 1))
+def test_any_misspelling_planted_in_any_rule_is_named(index: int, wrong: str, where: float) -> None:
+    kb = _committed()
+    victim = kb[index % len(kb)]
+    at = _outside_wrong_spans(victim.body, int(where * len(victim.body)))
+    planted = replace(victim, body=f"{victim.body[:at]} {wrong} {victim.body[at:]}")
+    problems = validate([planted if r is victim else r for r in kb if r.id == victim.id])
+    assert problems and {p.path for p in problems} == {victim.path}
+    assert any(repr(wrong) in p.message for p in problems)
