@@ -93,13 +93,11 @@ class Truth:
     invariant: frozenset[str]  # tenses whose form does not depend on the person
     forms: dict[tuple[str, str, str], tuple[str, str]]  # (verb, tense, person) -> (en, es)
     correct: frozenset[str]  # every English and Spanish form, normalised
-    english_words: frozenset[
-        str
-    ]  # every word of the English forms (pronouns and auxiliaries included)
+    #: every word of the English forms, pronouns and auxiliaries included
+    english_words: frozenset[str]
     misspelt: dict[str, str]  # a wrong word -> the lemma it deforms
-    wrong_phrases: frozenset[
-        tuple[str, ...]
-    ]  # the six error codes' wrong texts, as normalised word tuples
+    #: the six error codes' wrong texts (and a few more), as normalised word tuples
+    wrong_phrases: frozenset[tuple[str, ...]]
 
 
 def words(text: str) -> list[str]:
