@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from lynx_cortex.paths import data_dir
 from minirag.kb import Rule, kb_dir, load_rules
-from minirag.kb_validate import WRONG, misspellings, truth, validate
+from minirag.kb_validate import WRONG, main, misspellings, truth, validate
 
 FILLER = (
     "This sentence is here so the rule has the length of a real chunk, which the validator also checks, "
@@ -277,3 +277,19 @@ def test_any_misspelling_planted_in_any_rule_is_named(index: int, wrong: str, wh
     problems = validate([planted if r is victim else r for r in kb if r.id == victim.id])
     assert problems and {p.path for p in problems} == {victim.path}
     assert any(repr(wrong) in p.message for p in problems)
+
+
+def test_the_command_prints_each_problem_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _kb(tmp_path)
+    assert main([str(folder)]) == 0
+    en = folder / "irregular" / "irregular-eat.en.md"
+    en.write_text(en.read_text(encoding="utf-8") + " He goed.", encoding="utf-8")
+    assert main([str(folder)]) == 1
+    out = capsys.readouterr()
+    assert (
+        out.out
+        == f"{en}: 'goed' is a misspelt form of 'go': fix it, or mark it as a wrong example with ~~…~~\n"
+    )
+    assert main([str(tmp_path / "nowhere")]) == 2
