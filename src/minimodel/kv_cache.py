@@ -51,6 +51,12 @@ class KVCache:
         self._check_layer(layer)
         return self._lengths[layer]
 
+    def first_position(self, layer: int) -> int:
+        """Absolute position of the first key `append` returns: always 0, this cache never evicts (the paged
+        cache of phase 27 can drop blocks that fell out of a sliding window, and then returns a later one)."""
+        self._check_layer(layer)
+        return 0
+
     @property
     def length(self) -> int:
         """Positions cached, T: the absolute position the next token will take."""
@@ -113,7 +119,11 @@ class KVCache:
 def kv_cache_bytes(
     *, n_layers: int, batch: int, n_heads: int, length: int, d_head: int, itemsize: int = 4
 ) -> int:
-    """The closed form 2 · L · B · H · T · Dh · bytes — what a full cache of that shape holds."""
+    """The closed form 2 · L · B · H · T · Dh · bytes — what a full cache of that shape holds.
+
+    With grouped-query attention pass the *key/value* heads as `n_heads`: only they are cached, so GQA with
+    H_kv heads holds H_kv / H of the MHA bytes (MQA, H_kv = 1, holds 1 / H).
+    """
     for name, value in {
         "n_layers": n_layers,
         "batch": batch,
