@@ -21,7 +21,7 @@ from minigrad.tensor import Tensor, concatenate
 from minimodel.fused_attention import MASKED as MASKED
 from minimodel.fused_attention import BoolArray as BoolArray
 from minimodel.fused_attention import fused_self_attention
-from minimodel.kv_cache import KVCache
+from minimodel.kv_cache import KVStore
 from minimodel.positional import apply_rope
 
 
@@ -200,7 +200,7 @@ class MultiHeadAttention(Module):
         mask: BoolArray | None = None,
         causal: bool = False,
         rope: tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]] | None = None,
-        cache: KVCache | None = None,
+        cache: KVStore | None = None,
         layer: int = 0,
         start: int = 0,
     ) -> Tensor:

@@ -16,7 +16,7 @@ from minigrad import init
 from minigrad.nn import LayerNorm, Linear, Module, RMSNorm
 from minigrad.tensor import Tensor
 from minimodel.attention import BoolArray, MultiHeadAttention
-from minimodel.kv_cache import KVCache
+from minimodel.kv_cache import KVStore
 
 RopeTables = tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]
 
@@ -78,7 +78,7 @@ class TransformerBlock(Module):
         *,
         mask: BoolArray | None = None,
         rope: RopeTables | None = None,
-        cache: KVCache | None = None,
+        cache: KVStore | None = None,
         layer: int = 0,
         start: int = 0,
     ) -> Tensor:

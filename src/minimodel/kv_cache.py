@@ -11,10 +11,32 @@ positions). Tensors are stored as plain ndarrays: the cache is inference-only, n
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
+
+
+class KVStore(Protocol):
+    """What attention needs from a cache: `KVCache` (contiguous) and phase 27's paged cache both provide it."""
+
+    @property
+    def length(self) -> int: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+    def reset(self) -> None: ...
+
+    def layer_length(self, layer: int) -> int: ...
+
+    def first_position(self, layer: int) -> int: ...
+
+    def append(
+        self, layer: int, keys: FloatArray, values: FloatArray
+    ) -> tuple[FloatArray, FloatArray]: ...
 
 
 class CacheFullError(ValueError):
@@ -137,4 +159,4 @@ def kv_cache_bytes(
     return 2 * n_layers * batch * n_heads * length * d_head * itemsize
 
 
-__all__ = ["CacheFullError", "KVCache", "kv_cache_bytes"]
+__all__ = ["CacheFullError", "KVCache", "KVStore", "kv_cache_bytes"]

@@ -22,7 +22,7 @@ from minigrad.functional import cross_entropy
 from minigrad.nn import Embedding, Linear, Module, ModuleList
 from minigrad.tensor import Tensor, no_grad
 from minimodel.block import RopeTables, TransformerBlock, make_norm
-from minimodel.kv_cache import KVCache
+from minimodel.kv_cache import KVCache, KVStore
 from minimodel.positional import LearnedPositional, precompute_rope, sinusoidal
 
 NORMS = ("layernorm", "rmsnorm")
@@ -234,7 +234,7 @@ class MiniGPT(Module):
         tokens: npt.NDArray[np.intp],
         *,
         mask: npt.NDArray[np.bool_] | None = None,
-        cache: KVCache | None = None,
+        cache: KVStore | None = None,
         start: int = 0,
     ) -> Tensor:
         """The one forward path: tokens (B, T) at absolute positions start .. start+T-1 → logits (B, T, V)."""
@@ -275,23 +275,26 @@ class MiniGPT(Module):
         """
         return self.kv_cache.length
 
-    def prefill(self, ids: npt.ArrayLike) -> Tensor:
+    def prefill(self, ids: npt.ArrayLike, *, cache: KVStore | None = None) -> Tensor:
         """Inference only: reset the KV cache, run ids (B, T) from position 0, keep their keys/values.
 
-        Returns logits (B, T, V), equal to `forward(ids)`.
+        Returns logits (B, T, V), equal to `forward(ids)`. `cache` replaces the model's own `kv_cache` for
+        this call (phase 27's paged cache); decode must then be given the same one.
         """
         tokens = self._check_ids(ids, "prefill ids")
-        self.kv_cache.reset()
+        store = self.kv_cache if cache is None else cache
+        store.reset()
         with no_grad():
-            return self._logits(tokens, cache=self.kv_cache, start=0)
+            return self._logits(tokens, cache=store, start=0)
 
-    def decode(self, ids: npt.ArrayLike) -> Tensor:
+    def decode(self, ids: npt.ArrayLike, *, cache: KVStore | None = None) -> Tensor:
         """Inference only: run the new ids (B, Tnew), usually Tnew = 1, after the cached positions.
 
         Returns logits (B, Tnew, V), equal to the last Tnew rows of `forward` over the whole sequence.
         """
         tokens = self._check_ids(ids, "decode ids")
-        cached = self.kv_cache.length
+        store = self.kv_cache if cache is None else cache
+        cached = store.length
         if cached == 0:
             raise ValueError("MiniGPT.decode needs a filled KV cache: call prefill(prompt) first")
         if cached + tokens.shape[1] > self.cfg.context_len:
@@ -299,8 +302,9 @@ class MiniGPT(Module):
                 f"MiniGPT.decode: {cached} cached + {tokens.shape[1]} new positions exceed "
                 f"context_len={self.cfg.context_len}; prefill the cropped window instead"
             )
+        start = self._decode_start() if cache is None else cached
         with no_grad():
-            return self._logits(tokens, cache=self.kv_cache, start=self._decode_start())
+            return self._logits(tokens, cache=store, start=start)
 
     def loss(
         self,
