@@ -54,5 +54,6 @@ def test_paged_kv_lab(tmp_path: Path) -> None:
 def test_break_27_rescale_dropped(tmp_path: Path) -> None:
     outcome = run_break(27, out=tmp_path / "run").outcome
     assert outcome.detected is True
-    broken = outcome.broken["mean_abs_error"]
-    assert broken[0] < 1e-9 < 1e-2 < broken[-1]
+    drift = outcome.broken["lse_drift"]
+    assert abs(drift[0]) < 1e-9 and drift == sorted(drift) and drift[-1] > 0.1
+    assert max(outcome.healthy["mean_abs_error"]) < 1e-9 < outcome.broken["mean_abs_error"][-1]
