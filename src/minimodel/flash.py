@@ -169,11 +169,11 @@ def flash_attention(
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
-    rescale: bool = True,
+    state: type[OnlineState] = OnlineState,
 ) -> AttentionOutput:
     """The tiled forward: per query tile, the online softmax over key tiles; O(T) extra memory.
 
-    `rescale=False` is phase 27's break (the online softmax without α).
+    `state` is the running-softmax class (phase 27's break passes one that never rescales).
     """
     length, keys = _check(q, k, v, causal, window)
     _check_blocks(block_q, block_k)
@@ -186,7 +186,7 @@ def flash_attention(
     for q0 in range(0, length, block_q):
         q1 = min(q0 + block_q, length)
         q_tile = q[..., q0:q1, :] * scale  # (..., Bq, D), the scale folded into Q once
-        state = OnlineState.empty((*lead, q1 - q0), v.shape[-1], dtype)
+        running = state.empty((*lead, q1 - q0), v.shape[-1], dtype)
         span = _key_range(q0, q1, keys, past, causal, window)
         # align tiles to multiples of block_k so the same key tiles are read by every query tile
         for k0 in range(span.start - span.start % block_k, span.stop, block_k):
@@ -195,9 +195,9 @@ def flash_attention(
             allowed = _tile_mask(q0, q1, k0, k1, past, causal, window)
             if allowed is not None:
                 s = np.where(allowed, s, -np.inf)
-            state.update(s, v[..., k0:k1, :], rescale=rescale)
-        out[..., q0:q1, :] = state.result()
-        lse[..., q0:q1] = state.logsumexp()
+            running.update(s, v[..., k0:k1, :])
+        out[..., q0:q1, :] = running.result()
+        lse[..., q0:q1] = running.logsumexp()
     return AttentionOutput(out=out, lse=lse)
 
 

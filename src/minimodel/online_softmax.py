@@ -9,8 +9,8 @@ maximum to m', everything accumulated so far was exponentiated against the old m
 
 before the chunk's own terms are added. At the end o / ℓ is exactly softmax(s) · V — an algebraic identity, not
 an approximation, whatever the chunk size or order. FlashAttention (`minimodel.flash`) is this recurrence run
-over tiles of keys. `rescale=False` drops α (phase 27's break): the sums then mix terms measured against
-different maxima, and the error grows with every new maximum a longer sequence brings.
+over tiles of keys. `rescale_factor` is one method so phase 27's break can subclass it away (α = 1): the sums
+then mix terms measured against different maxima, and the error grows with every new maximum.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ class OnlineState:
             o=np.zeros((*rows, d_v), dtype=dtype),  # (..., Dv)
         )
 
-    def update(self, scores: FloatArray, values: FloatArray, *, rescale: bool = True) -> None:
+    def rescale_factor(self, m_new: FloatArray) -> FloatArray:
+        """α = exp(m − m') (..., R, 1), ≤ 1: what the sums kept so far are worth against the new max."""
+        out: FloatArray = np.exp(self.m - m_new)
+        return out
+
+    def update(self, scores: FloatArray, values: FloatArray) -> None:
         """Fold in one chunk: scores (..., R, C) of R rows (−∞ where masked) and the values (..., C, Dv) the
         rows share (FlashAttention's key tile; the rows are its queries).
 
@@ -50,10 +55,9 @@ class OnlineState:
         m_new = np.maximum(self.m, scores.max(axis=-1, keepdims=True))  # (..., 1)
         ref = np.where(np.isneginf(m_new), 0.0, m_new)  # (..., 1) a finite reference for dead rows
         p = np.exp(scores - ref)  # (..., C), every exponent ≤ 0
-        if rescale:
-            alpha = np.exp(self.m - ref)  # (..., 1), ≤ 1
-            self.ell *= alpha
-            self.o *= alpha
+        alpha = self.rescale_factor(ref)  # (..., R, 1)
+        self.ell *= alpha
+        self.o *= alpha
         self.ell += p.sum(axis=-1, keepdims=True)
         self.o += np.matmul(p, values)  # (..., R, Dv)
         self.m = m_new
@@ -79,7 +83,11 @@ def softmax_weighted_sum(scores: FloatArray, values: FloatArray) -> FloatArray:
 
 
 def online_softmax_weighted_sum(
-    scores: FloatArray, values: FloatArray, *, chunk: int, rescale: bool = True
+    scores: FloatArray,
+    values: FloatArray,
+    *,
+    chunk: int,
+    state: type[OnlineState] = OnlineState,
 ) -> FloatArray:
     """softmax(scores) · values in one pass over chunks of `chunk` scores: scores (..., N), values (..., N, Dv)."""
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -92,14 +100,10 @@ def online_softmax_weighted_sum(
         raise ValueError("the softmax of zero scores is undefined")
     dtype = np.result_type(scores, values)
     rows = scores[..., None, :]  # (..., 1, N): each row of scores has its own values
-    state = OnlineState.empty(rows.shape[:-1], values.shape[-1], dtype)
+    running = state.empty(rows.shape[:-1], values.shape[-1], dtype)
     for begin in range(0, scores.shape[-1], chunk):
-        state.update(
-            rows[..., begin : begin + chunk],
-            values[..., begin : begin + chunk, :],
-            rescale=rescale,
-        )
-    out: FloatArray = state.result()[..., 0, :]  # (..., Dv)
+        running.update(rows[..., begin : begin + chunk], values[..., begin : begin + chunk, :])
+    out: FloatArray = running.result()[..., 0, :]  # (..., Dv)
     return out
 
 

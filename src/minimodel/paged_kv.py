@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -255,13 +255,16 @@ class PagedKVCache:
         if self.window is not None and layer == 0:
             # queries of this step sit at ≥ past and read no key at or before past − W
             self._evict(state, past - self.window + 1)
-        size = self.block_size
-        for begin in range(0, keys.shape[1]):
+        size, new = self.block_size, keys.shape[1]
+        begin = 0
+        while begin < new:  # one slice per block the new positions touch
             pos = past + begin
-            block = self._writable(state, pos // size)
-            self.keys[layer, block, :, pos % size] = keys[:, begin]  # (H_kv, Dh)
-            self.values[layer, block, :, pos % size] = values[:, begin]
-        state.lengths[layer] = past + keys.shape[1]
+            block, slot = self._writable(state, pos // size), pos % size
+            count = min(size - slot, new - begin)
+            self.keys[layer, block, :, slot : slot + count] = keys[:, begin : begin + count]
+            self.values[layer, block, :, slot : slot + count] = values[:, begin : begin + count]
+            begin += count
+        state.lengths[layer] = past + new
 
     def gather(self, seq: Hashable, layer: int) -> tuple[FloatArray, FloatArray]:
         """The live keys and values of `seq` at `layer`, (H_kv, T_live, Dh) each, in position order."""
@@ -405,7 +408,7 @@ class PagedDecoder:
         """The pool's `PagedStats` as a dict (empty before the first prefill)."""
         if self.cache is None:
             return {}
-        return dict(vars(self.cache.stats()))
+        return asdict(self.cache.stats())
 
 
 __all__ = [

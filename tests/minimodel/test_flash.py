@@ -19,6 +19,7 @@ from minimodel.flash import (
     naive_attention_backward,
     peak_bytes,
 )
+from minimodel.labs.phase27_modern_attention import NoRescale
 from minimodel.online_softmax import online_softmax_weighted_sum, softmax_weighted_sum
 
 TOL = 1e-6
@@ -83,10 +84,10 @@ def test_dropping_the_rescale_factor_is_wrong_once_the_max_moves() -> None:
     scores = np.array([0.0, 1, 2, 3])  # every chunk raises the max
     values = np.eye(4)
     right = softmax_weighted_sum(scores, values)
-    broken = online_softmax_weighted_sum(scores, values, chunk=1, rescale=False)
+    broken = online_softmax_weighted_sum(scores, values, chunk=1, state=NoRescale)
     assert np.abs(broken - right).max() > 0.1
     # with the max in the first chunk α = 1 throughout and the bug is invisible
-    quiet = online_softmax_weighted_sum(scores[::-1].copy(), values, chunk=1, rescale=False)
+    quiet = online_softmax_weighted_sum(scores[::-1].copy(), values, chunk=1, state=NoRescale)
     np.testing.assert_allclose(quiet, softmax_weighted_sum(scores[::-1].copy(), values), atol=1e-15)
 
 

@@ -197,9 +197,9 @@ def test_gqa_equals_torch_sdpa(kv_heads: int) -> None:
         return t.view(2, 9, -1, 6).transpose(1, 2)  # (B, heads, T, Dh)
 
     q, k, v = heads(tx @ w["w_q"]), heads(tx @ w["w_k"]), heads(tx @ w["w_v"])
-    if "enable_gqa" in functional.scaled_dot_product_attention.__doc__:
+    try:
         o = functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-    else:  # older torch: repeat each key/value head for its group of query heads
+    except TypeError:  # torch < 2.5 has no enable_gqa: repeat each key/value head for its group
         g = 4 // kv_heads
         o = functional.scaled_dot_product_attention(
             q, k.repeat_interleave(g, 1), v.repeat_interleave(g, 1), is_causal=True

@@ -38,6 +38,7 @@ from minimodel.flash import (
 )
 from minimodel.kv_cache import kv_cache_bytes
 from minimodel.mini_gpt import MiniGPT, closed_form_param_count, named_config
+from minimodel.online_softmax import OnlineState
 from minimodel.paged_kv import PagedDecoder, PagedKVCache
 
 VOCAB = 512  # the shipped tokenizer's size; these labs need no trained weights
@@ -328,8 +329,15 @@ def paged_kv(ctx: LabContext) -> Mapping[str, Any]:
 # ----------------------------------------------------------------------------- break 27
 
 
+class NoRescale(OnlineState):
+    """Break 27: α is taken as 1 — the sums kept under an old maximum are never scaled down."""
+
+    def rescale_factor(self, m_new: np.ndarray) -> np.ndarray:
+        return np.ones_like(m_new)
+
+
 def _drift(
-    ctx: LabContext, lengths: Sequence[int], block: int, *, rescale: bool
+    ctx: LabContext, lengths: Sequence[int], block: int, *, state: type[OnlineState]
 ) -> dict[str, list[float]]:
     """Mean |O − O_naive| and the mean log-normaliser drift L − L_naive at each length.
 
@@ -343,7 +351,7 @@ def _drift(
         )  # scores of spread ~1.5, as trained heads have
         k, v = ctx.rng.normal(size=(2, 1, 4, length, 16))
         ref = naive_attention(q, k, v, causal=True)
-        got = flash_attention(q, k, v, causal=True, block_q=block, block_k=block, rescale=rescale)
+        got = flash_attention(q, k, v, causal=True, block_q=block, block_k=block, state=state)
         out_error.append(float(np.abs(got.out - ref.out).mean()))
         lse_drift.append(float((got.lse - ref.lse).mean()))
     return {"lengths": list(lengths), "mean_abs_error": out_error, "lse_drift": lse_drift}
@@ -363,8 +371,8 @@ def break_rescale(ctx: LabContext) -> BreakOutcome:
         },
     )
     lengths, block = list(cfg["lengths"]), int(cfg["block"])
-    healthy = _drift(ctx, lengths, block, rescale=True)
-    broken = _drift(ctx, lengths, block, rescale=False)
+    healthy = _drift(ctx, lengths, block, state=OnlineState)
+    broken = _drift(ctx, lengths, block, state=NoRescale)
     drift = broken["lse_drift"]
     # one tile (T = block) never rescales, so the bug is invisible there; every extra tile adds drift
     detected = (
