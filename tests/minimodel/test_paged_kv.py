@@ -212,3 +212,48 @@ def test_batch_cache_checks_its_batch() -> None:
         batch.append(0, np.zeros((3, 4, 1, 4)), np.zeros((3, 4, 1, 4)))
     with pytest.raises(ValueError, match="at least one"):
         PagedBatchCache(pool, [])
+
+
+OPS = st.lists(
+    st.tuples(st.sampled_from(["append", "fork", "free"]), st.integers(0, 3), st.integers(1, 7)),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(ops=OPS, block_size=st.integers(1, 5))
+def test_any_program_of_appends_forks_and_frees_keeps_the_books(
+    ops: list[tuple[str, int, int]], block_size: int
+) -> None:
+    """Against a plain dict of arrays: every gather is right, refcounts equal the tables pointing at a block,
+    the free list holds exactly the unreferenced blocks."""
+    pool = _pool(n_blocks=200, block_size=block_size)
+    reference: dict[int, np.ndarray] = {}
+    rng = np.random.default_rng(0)
+    for op, seq, n in ops:
+        if op == "append":
+            if seq not in reference:
+                pool.add(seq)
+                reference[seq] = np.zeros((2, 0, 3))
+            k = rng.normal(size=(2, n, 3))
+            for layer in range(2):
+                pool.append(seq, layer, k, -k)
+            reference[seq] = np.concatenate([reference[seq], k], axis=1)
+        elif op == "fork" and seq in reference:
+            child = max(reference) + 1
+            pool.fork(seq, child)
+            reference[child] = reference[seq].copy()
+        elif op == "free" and seq in reference:
+            pool.free(seq)
+            del reference[seq]
+        for name, expected in reference.items():
+            keys, values = pool.gather(name, 1)
+            np.testing.assert_array_equal(keys, expected)
+            np.testing.assert_array_equal(values, -expected)
+        owners: dict[int, int] = {}
+        for name in reference:
+            for block in pool.block_table(name):
+                owners[block] = owners.get(block, 0) + 1
+        for block in range(pool.allocator.n_blocks):
+            assert pool.allocator.refcount(block) == owners.get(block, 0)
+        assert pool.allocator.n_used == len(owners)
