@@ -23,9 +23,12 @@ from miniquant.quantize import F32, QuantizedTensor
 Weight = QuantizedTensor | NF4Tensor
 
 
-def dequant_matmul(x: npt.ArrayLike, weight: Weight) -> F32:
-    """x (N, in) @ dequantised(weight)ᵀ → (N, out), the weight expanded for this call only."""
-    w = weight.dequantize()  # (out, in) float32, dropped after the product
+def dequant_matmul(x: npt.ArrayLike, weight: Weight | npt.NDArray[np.float16]) -> F32:
+    """x (N, in) @ dequantised(weight)ᵀ → (N, out), the weight expanded for this call only (a float16
+    (out, in) array is upcast the same way: NumPy has no fast float16 product)."""
+    w = (
+        weight.astype(np.float32) if isinstance(weight, np.ndarray) else weight.dequantize()
+    )  # (out, in)
     y: F32 = np.asarray(x, dtype=np.float32) @ w.T  # (N, out)
     return y
 

@@ -56,6 +56,7 @@ def _schemes() -> dict[str, Scheme]:
         "int8-tensor": Scheme("int8-tensor", "rtn", QuantSpec(8, "tensor")),
         "int8-channel": Scheme("int8-channel", "rtn", QuantSpec(8, "channel")),
         "int4-tensor": Scheme("int4-tensor", "rtn", QuantSpec(4, "tensor")),
+        "int4-channel": Scheme("int4-channel", "rtn", QuantSpec(4, "channel")),
         "nf4": Scheme("nf4", "nf4"),
     }
     for g in (32, 64, 128):
@@ -115,8 +116,17 @@ class QuantizedModel:
         return model
 
     def weights(self) -> dict[str, Weight]:
-        """Only the quantised matrices, by parameter name (for on-the-fly runners)."""
+        """Only the quantised matrices, by parameter name."""
         return {k: v for k, v in self.tensors.items() if isinstance(v, QuantizedTensor | NF4Tensor)}
+
+    def matrices(self) -> dict[str, Weight | npt.NDArray[np.float16]]:
+        """The block matrices kept in a compact form — quantised, or float16 as (out, in) — for runners
+        that expand them at every product (FP32 matrices are not listed: they need no expanding)."""
+        out: dict[str, Weight | npt.NDArray[np.float16]] = dict(self.weights())
+        for k, v in self.tensors.items():
+            if isinstance(v, np.ndarray) and v.dtype == np.float16 and is_quantisable(k, v):
+                out[k] = np.ascontiguousarray(v.T if is_in_out(k) else v)
+        return out
 
 
 def _nf4(w: npt.NDArray[np.float32]) -> NF4Tensor:

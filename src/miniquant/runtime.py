@@ -62,11 +62,13 @@ class _Probe(_Matrix):
 
 
 class _OnTheFly(_Matrix):
-    def __init__(self, parts: Sequence[Weight], int8: bool) -> None:
+    def __init__(self, parts: Sequence[Weight | npt.NDArray[np.float16]], int8: bool) -> None:
         self.parts = list(parts)
         self.int8 = int8
 
-    def _one(self, x: npt.NDArray[Any], part: Weight) -> npt.NDArray[np.float32]:
+    def _one(
+        self, x: npt.NDArray[Any], part: Weight | npt.NDArray[np.float16]
+    ) -> npt.NDArray[np.float32]:
         if self.int8 and isinstance(part, QuantizedTensor):
             return int8_matmul(x, part)
         return dequant_matmul(x, part)
@@ -116,9 +118,9 @@ def calibration_hessians(
 
 
 def quantized_runner(qm: QuantizedModel, *, int8: bool = False) -> FastMiniGPT:
-    """A FastMiniGPT that decodes from the quantised weights, expanding them at every matrix product
-    (or, with `int8`, running W8A8 on INT8 per-channel/per-tensor weights)."""
-    weights = qm.weights()
+    """A FastMiniGPT that decodes from the stored weights (quantised, or float16), expanding them at every
+    matrix product (or, with `int8`, running W8A8 on INT8 per-channel/per-tensor weights)."""
+    weights = qm.matrices()
     fast = FastMiniGPT(qm.to_model())  # norms, biases, embedding: the stored float values
 
     def make(index: int, name: str, current: Any) -> Any:
