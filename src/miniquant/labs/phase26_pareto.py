@@ -75,10 +75,10 @@ MIB = 1 << 20
 
 _SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": {
-        "rows": 40,
+        "rows": 24,
         "calibration_rows": 16,
         "schemes": ["fp32", "int8-channel", "int4-g32", "gptq-int4-g32"],
-        "decode_steps": 6,
+        "decode_steps": 4,
         "rounds": 3,
         "gemm_n": 128,
         "stream_mib": 8,
