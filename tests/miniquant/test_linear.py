@@ -78,3 +78,27 @@ def test_torch_port_agrees_with_minigrad() -> None:
         theirs = TorchQuantizedLinear.from_linear(tl, spec, int8=int8)(torch.from_numpy(x))
         assert tuple(theirs.shape) == (2, 3, 16) and theirs.dtype == torch.float32
         np.testing.assert_allclose(theirs.detach().numpy(), ours, rtol=1e-5, atol=1e-5)
+
+
+def test_torch_model_with_quantised_ffn_matches_numpy_fake_quant() -> None:
+    """The torch port with TorchQuantizedLinear in every FFN gives the logits of the NumPy model whose FFN
+    weights were replaced by their dequantised values (int8 per channel)."""
+    torch = pytest.importorskip("torch", reason="torch port of the MiniGPT")
+    from minimodel.mini_gpt import MiniGPT, MiniGPTConfig
+    from minimodel.torch_minigpt import GrammarMiniGPT, load_numpy_state
+    from miniquant.quantize import quantize
+    from miniquant.torch_linear import quantize_torch_ffn
+
+    cfg = MiniGPTConfig(vocab_size=40, d_model=32, n_heads=4, n_layers=2, d_ff=64, context_len=16)
+    model = MiniGPT(cfg, rng=np.random.default_rng(6))
+    port = GrammarMiniGPT(cfg)
+    load_numpy_state(port, model.state_dict())
+    quantize_torch_ffn(port, INT8C)
+    state = model.state_dict()
+    for name in [k for k in state if ".ffn.fc" in k and k.endswith(".weight")]:
+        state[name] = quantize(state[name], INT8C).dequantize()
+    model.load_state_dict(state)
+    ids = np.random.default_rng(7).integers(0, 40, size=(2, 10))
+    with torch.no_grad():
+        theirs = port(torch.from_numpy(ids)).numpy()
+    np.testing.assert_allclose(theirs, model.forward(ids).data, atol=1e-4)
