@@ -43,7 +43,9 @@ def ggml_blocks(tensor: QuantizedTensor) -> tuple[str, npt.NDArray[np.uint8]]:
             f"only symmetric g={GGML_BLOCK} tensors map to ggml blocks, got {spec.label}"
         )
     out, inp = tensor.shape
-    scales = tensor.scales.astype("<f2").view(np.uint8).reshape(out, -1, 2)  # (out, G, 2)
+    scales = (
+        np.ascontiguousarray(tensor.scales, dtype="<f2").view(np.uint8).reshape(out, -1, 2)
+    )  # (out, G, 2)
     codes = tensor.codes.reshape(out, -1, GGML_BLOCK)  # (out, G, 32)
     if spec.bits == 8:
         body = codes.astype(np.int8).view(np.uint8)  # (out, G, 32)

@@ -118,7 +118,7 @@ class QuantizedTensor:
 
 def fp16_round_up(scale: F32) -> npt.NDArray[np.float16]:
     """float16 scales never below the float32 ones (so max|x| / s never exceeds qmax), never zero."""
-    half = np.maximum(scale, np.float32(F16_TINY)).astype(np.float16)
+    half = np.ascontiguousarray(np.maximum(scale, np.float32(F16_TINY)), dtype=np.float16)
     low = half.astype(np.float32) < scale
     half[low] = np.nextafter(half[low], np.float16(np.inf))
     return half
@@ -155,7 +155,9 @@ def scales_for(
     scale16 = fp16_round_up(
         np.where(span > 0, span / np.float32(spec.qmax), 1.0).astype(np.float32)
     )
-    zero = np.clip(np.round(-lo / scale16.astype(np.float32)), 0, spec.qmax).astype(np.int16)
+    zero = np.ascontiguousarray(
+        np.clip(np.round(-lo / scale16.astype(np.float32)), 0, spec.qmax), dtype=np.int16
+    )
     return scale16, zero
 
 
@@ -175,7 +177,7 @@ def quantize(weight: npt.ArrayLike, spec: QuantSpec) -> QuantizedTensor:
     w = _as_matrix(weight)
     blocks = block_view(w, spec)  # (R, G, W)
     scales, zeros = scales_for(blocks, spec)
-    codes = round_to_grid(blocks, scales, zeros, spec).reshape(w.shape)
+    codes = np.ascontiguousarray(round_to_grid(blocks, scales, zeros, spec).reshape(w.shape))
     return QuantizedTensor(codes=codes, scales=scales, zeros=zeros, spec=spec)
 
 

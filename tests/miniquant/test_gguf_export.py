@@ -15,7 +15,9 @@ gguf = pytest.importorskip("gguf", reason="the gguf package (llama.cpp) is the i
 
 def test_export_reads_back_through_the_gguf_package(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    w = rng.normal(scale=0.1, size=(16, 64)).astype(np.float32)
+    w = (
+        rng.normal(scale=0.1, size=(64, 16)).astype(np.float32).T
+    )  # a transposed view, as attention's
     q8, q4 = per_group(w, 8, 32), per_group(w, 4, 32)
     norm = rng.normal(size=16).astype(np.float32)
     path = export_gguf(

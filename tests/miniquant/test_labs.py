@@ -64,3 +64,22 @@ def test_break_26_outlier_channel_collapses_per_tensor_int4(tmp_path: Path) -> N
     assert broken["zeroed_fraction"] > 0.9 > healthy["zeroed_fraction"]
     assert broken["correction"]["accuracy"] < 0.2
     assert healthy["correction"]["accuracy"] >= healthy["fp32_accuracy"] - 0.03
+
+
+def test_gptq_toy_lab_helps_on_correlated_inputs_even_unseen(tmp_path: Path) -> None:
+    res = run_lab("26-gptq-toy", out=tmp_path / "run", seed=0).results["runs"]
+    for n in (64, 512):
+        assert res[f"correlated/n={n}"]["ratio_calibration"] < 0.5
+        assert res[f"correlated/n={n}"]["ratio_fresh_inputs"] < 0.5
+    # isotropic inputs: GPTQ fits the calibration sample, which buys nothing on fresh inputs
+    assert res["gaussian/n=64"]["ratio_calibration"] < 0.5
+    assert res["gaussian/n=64"]["ratio_fresh_inputs"] > 1.0
+
+
+def test_gguf_export_lab_round_trips_exactly(tmp_path: Path) -> None:
+    pytest.importorskip("gguf", reason="the real-GGUF half of the lab needs the gguf package")
+    files = run_lab("26-gguf-export", out=tmp_path / "run", seed=0).results["files"]
+    assert set(files) == {"gguf-lite int8-channel", "gguf-lite int4-g32", "gguf Q4_0"}
+    assert all(f["max_logit_diff_after_round_trip"] == 0.0 for f in files.values())
+    assert files["gguf-lite int8-channel"]["vs_safetensors"] > 3.0
+    assert files["gguf-lite int4-g32"]["vs_safetensors"] > 4.5
