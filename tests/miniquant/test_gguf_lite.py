@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,22 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         read_gguf_lite(tmp_path / "missing")
 
 
-SAMPLE = encode(_tensors(), META)  # type: ignore[arg-type]
+TENSORS = _tensors()
+SAMPLE = encode(TENSORS, META)  # type: ignore[arg-type]
+HEAD = SAMPLE.index(
+    np.asarray(TENSORS["emb"]).astype("<f2").tobytes()
+)  # where the data section starts
+
+
+@settings(max_examples=300, deadline=None)
+@given(flips=st.lists(st.tuples(st.integers(0, HEAD), st.integers(0, 255)), min_size=1, max_size=3))
+def test_fuzzed_headers_decode_or_raise_gguf_lite_error(flips: list[tuple[int, int]]) -> None:
+    """Flips aimed at the header, metadata and tensor infos, where a forged length or count lives."""
+    data = bytearray(SAMPLE)
+    for where, value in flips:
+        data[where] = value
+    with contextlib.suppress(GGUFLiteError):  # any other exception fails the test
+        decode(np.frombuffer(bytes(data), dtype=np.uint8))
 
 
 @settings(max_examples=300, deadline=None)
