@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "train": "lynx_cortex.cli.train:train",
     "sample": "lynx_cortex.cli.train:sample",
     "eval": "lynx_cortex.cli.eval:eval_command",
+    "bench": "lynx_cortex.cli.bench:bench",
 }
 
 
@@ -55,7 +56,7 @@ def _one_line_warning(
 
 
 #: Commands whose results must not depend on Python's per-process string-hash secret.
-REPRODUCIBLE = (("lab", "run"), ("break", "run"), ("phase", "check"), ("train",))
+REPRODUCIBLE = (("lab", "run"), ("break", "run"), ("phase", "check"), ("train",), ("bench",))
 FIXED_HASHSEED = "0"
 
 
