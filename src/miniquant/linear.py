@@ -18,7 +18,7 @@ from minigrad.nn import Linear, Module
 from minigrad.nn.module import Parameter
 from minigrad.tensor import Tensor
 from miniquant.kernels import Weight, int8_matmul
-from miniquant.nf4 import NF4_BLOCK, NF4Tensor, quantize_nf4
+from miniquant.nf4 import NF4Tensor, nf4_block, quantize_nf4
 from miniquant.quantize import QuantizedTensor, QuantSpec, quantize
 
 
@@ -43,7 +43,7 @@ class QuantizedLinear(Module):
         if isinstance(spec, str):
             if spec != "nf4":
                 raise ValueError(f"spec must be a QuantSpec or 'nf4', got {spec!r}")
-            qw: Weight = quantize_nf4(w, NF4_BLOCK if w.shape[1] % NF4_BLOCK == 0 else w.shape[1])
+            qw: Weight = quantize_nf4(w, nf4_block(w.shape[1]))
         else:
             qw = quantize(w, spec)
         bias = None if layer.bias is None else layer.bias.data

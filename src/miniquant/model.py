@@ -27,7 +27,7 @@ from minimodel.mini_gpt import MiniGPT, MiniGPTConfig
 from miniquant.gguf_lite import read_gguf_lite, write_gguf_lite
 from miniquant.gptq import gptq_quantize
 from miniquant.kernels import Weight
-from miniquant.nf4 import NF4_BLOCK, NF4Tensor, quantize_nf4
+from miniquant.nf4 import NF4Tensor, nf4_block, quantize_nf4
 from miniquant.quantize import QuantizedTensor, QuantSpec, quantize
 
 Kind = Literal["fp32", "fp16", "rtn", "nf4", "gptq"]
@@ -129,10 +129,6 @@ class QuantizedModel:
         return out
 
 
-def _nf4(w: npt.NDArray[np.float32]) -> NF4Tensor:
-    return quantize_nf4(w, NF4_BLOCK if w.shape[1] % NF4_BLOCK == 0 else w.shape[1])
-
-
 def quantize_model(
     model: MiniGPT,
     name: str,
@@ -156,7 +152,7 @@ def quantize_model(
         else:
             w = array.T if is_in_out(key) else array  # (out, in)
             if chosen.kind == "nf4":
-                result.tensors[key] = _nf4(w)
+                result.tensors[key] = quantize_nf4(w, nf4_block(w.shape[1]))
             elif chosen.kind == "gptq" and hessians is not None and chosen.spec is not None:
                 result.tensors[key] = gptq_quantize(
                     w, hessians[key], chosen.spec, act_order=chosen.act_order

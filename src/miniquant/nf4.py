@@ -67,6 +67,11 @@ class NF4Tensor:
         return -(-self.indices.size // 2) + 2 * self.scales.size
 
 
+def nf4_block(inputs: int) -> int:
+    """Blocks of 64 when they tile a row of `inputs`, else one block per row (small layers)."""
+    return NF4_BLOCK if inputs % NF4_BLOCK == 0 else inputs
+
+
 def nearest_code(x: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """Index of the NF4 value nearest to each x (x already scaled into [−1, 1])."""
     idx: npt.NDArray[np.uint8] = np.searchsorted(
@@ -87,4 +92,4 @@ def quantize_nf4(weight: npt.ArrayLike, block: int = NF4_BLOCK) -> NF4Tensor:
     return NF4Tensor(indices=nearest_code(scaled).reshape(w.shape), scales=scales, block=block)
 
 
-__all__ = ["NF4_BLOCK", "NF4_CODE", "NF4Tensor", "nearest_code", "quantize_nf4"]
+__all__ = ["NF4_BLOCK", "NF4_CODE", "NF4Tensor", "nearest_code", "nf4_block", "quantize_nf4"]

@@ -49,6 +49,7 @@ from miniquant.evaluate import (
 from miniquant.model import (
     EMBEDDING,
     QuantizedModel,
+    is_in_out,
     load_quantized,
     quantize_model,
     save_quantized,
@@ -122,7 +123,7 @@ def layer_loss(qm: QuantizedModel, model: MiniGPT, hessians: Mapping[str, np.nda
     for name in qm.weights():
         w = np.asarray(state[name], dtype=np.float64)
         deq = restored[name].astype(np.float64)
-        diff = (w - deq).T if ".attn.w_" in name else (w - deq)  # (out, in)
+        diff = (w - deq).T if is_in_out(name) else (w - deq)  # (out, in)
         total += float(np.einsum("oi,ij,oj->", diff, hessians[name], diff)) / 2
     return total
 
@@ -130,11 +131,14 @@ def layer_loss(qm: QuantizedModel, model: MiniGPT, hessians: Mapping[str, np.nda
 def _decode_flops_and_bytes(qm: QuantizedModel) -> tuple[float, float]:
     """FLOPs and weight bytes of one decode token (the block matrices and the tied LM head)."""
     matrices = [
-        v for k, v in qm.tensors.items() if k.startswith("blocks.") and getattr(v, "ndim", 2) == 2
+        v
+        for k, v in qm.tensors.items()
+        if k.startswith("blocks.")
+        and len(v.shape) == 2  # quantised, or a float (in, out)/(out, in) array
     ]
-    params = sum(int(np.prod(getattr(v, "shape", (0,)))) for v in matrices)
+    params = sum(math.prod(v.shape) for v in matrices)
     head = qm.tensors[EMBEDDING]
-    flops = 2.0 * (params + int(np.prod(head.shape)))
+    flops = 2.0 * (params + math.prod(head.shape))
     return flops, float(sum(v.nbytes for v in matrices) + head.nbytes)
 
 
