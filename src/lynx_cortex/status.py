@@ -45,7 +45,7 @@ SUMMARIES: Final[dict[str, str]] = {
     "minieval": "evaluation harness: probe sets, candidate scoring, slices, calibration, reports",
     "miniinfer": "sampling strategies and generation with the KV cache",
     "minikernel": "device query, bandwidth and roofline tools, fused kernels with NumPy fallbacks",
-    "miniquant": "INT8/INT4 quantisation, GPTQ, NF4",
+    "miniquant": "INT8/INT4/NF4 quantisation, GPTQ, QuantizedLinear, the GGUF-lite format and GGUF export",
     "minituner": "LoRA and QLoRA fine-tuning",
     "minirag": "retrieval over a grammar-rule knowledge base",
     "ministruct": "constrained decoding: regex and JSON-Schema logit masks",
