@@ -1,0 +1,157 @@
+"""`Retriever`: BM25, dense (flat inner product) or hybrid (RRF of both) search over KB chunks.
+
+One object holds the chunks, a BM25 index over their words and a `FlatIndex` over their embeddings, so the
+three modes rank the same candidates and differ only in how. Hybrid takes the top `pool` of each list (20 by
+default: deep enough that a chunk one retriever ranks 15th can still be rescued by the other) and fuses the
+ranks with RRF. Saved as `index.json` (chunks, settings) + `index.safetensors` (the embedding matrix); BM25 is
+rebuilt on load because fitting it on a few hundred chunks costs less than reading it would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from lynx_cortex.atomic import write_json_atomic
+from lynx_cortex.errors import LynxError
+from minirag.bm25 import BM25, Idf
+from minirag.chunk import Chunk
+from minirag.embed import Embedder
+from minirag.fusion import RRF_K, rrf
+from minirag.index import FlatIndex
+from minirag.text import analyze
+
+Mode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+INDEX_FORMAT = "lynx-rag-index/1"
+POOL = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def rule_id(self) -> str:
+        return self.chunk.rule_id
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    k1: float = 1.5
+    b: float = 0.75
+    idf: Idf = "lucene"
+    stemming: bool = False
+
+
+class Retriever:
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        embedder: Embedder,
+        vectors: np.ndarray | None = None,
+        *,
+        lexical: LexicalConfig | None = None,
+        rrf_k: int = RRF_K,
+        pool: int = POOL,
+    ) -> None:
+        if not chunks:
+            raise LynxError("the retriever needs at least one chunk")
+        self.chunks = list(chunks)
+        self.embedder = embedder
+        self.lexical = lexical or LexicalConfig()
+        self.rrf_k, self.pool = rrf_k, pool
+        lx = self.lexical
+        self.bm25 = BM25(
+            [analyze(c.indexed_text, stemming=lx.stemming) for c in self.chunks],
+            k1=lx.k1,
+            b=lx.b,
+            idf=lx.idf,
+        )
+        matrix = (
+            vectors
+            if vectors is not None
+            else embedder.embed([c.indexed_text for c in self.chunks])
+        )
+        self.index = FlatIndex(matrix)  # (N, d)
+        if len(self.index) != len(self.chunks) or self.index.dim != embedder.dim:
+            raise LynxError(
+                f"index holds {len(self.index)} vectors of dim {self.index.dim} for {len(self.chunks)} "
+                f"chunks and a dim-{embedder.dim} embedder; rebuild it with `lynx rag index`"
+            )
+        self.by_id = {c.chunk_id: c for c in self.chunks}
+
+    def _bm25(self, query: str, k: int) -> list[Hit]:
+        ids, scores = self.bm25.top_k(analyze(query, stemming=self.lexical.stemming), k)
+        return [Hit(self.chunks[i], float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _dense(self, query: str, k: int) -> list[Hit]:
+        ids, scores = self.index.search(self.embedder.embed([query])[0], k)  # (1, k)
+        return [Hit(self.chunks[i], float(s)) for i, s in zip(ids[0], scores[0], strict=True)]
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+        """The top-k chunks, best first; `score` is BM25, cosine or the RRF sum depending on the mode."""
+        if k < 1:
+            raise LynxError(f"k must be at least 1, got {k}")
+        if mode == "bm25":
+            return self._bm25(query, k)
+        if mode == "dense":
+            return self._dense(query, k)
+        if mode != "hybrid":
+            raise LynxError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+        depth = max(k, self.pool)
+        lists = [
+            [h.chunk_id for h in self._bm25(query, depth)],
+            [h.chunk_id for h in self._dense(query, depth)],
+        ]
+        return [Hit(self.by_id[cid], score) for cid, score in rrf(lists, k=self.rrf_k)[:k]]
+
+    def save(self, directory: Path, extra: dict[str, Any] | None = None) -> list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        weights = directory / "index.safetensors"
+        save_file({"vectors": np.ascontiguousarray(self.index.vectors)}, str(weights))
+        meta = {
+            "format": INDEX_FORMAT,
+            "lexical": asdict(self.lexical),
+            "rrf_k": self.rrf_k,
+            "pool": self.pool,
+            "chunks": [asdict(c) for c in self.chunks],
+            **(extra or {}),
+        }
+        return [weights, write_json_atomic(directory / "index.json", meta)]
+
+    @classmethod
+    def load(cls, directory: Path, embedder: Embedder) -> Retriever:
+        meta_path = directory / "index.json"
+        if not meta_path.is_file():
+            raise LynxError(f"no RAG index at {directory}; build one with `lynx rag index`")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != INDEX_FORMAT:
+            raise LynxError(f"{meta_path}: format {meta.get('format')!r} is not {INDEX_FORMAT}")
+        chunks = [
+            Chunk(**{**c, "verbs": tuple(c["verbs"]), "tenses": tuple(c["tenses"])})
+            for c in meta["chunks"]
+        ]
+        vectors = load_file(str(directory / "index.safetensors"))["vectors"]
+        return cls(
+            chunks,
+            embedder,
+            vectors,
+            lexical=LexicalConfig(**meta["lexical"]),
+            rrf_k=int(meta["rrf_k"]),
+            pool=int(meta["pool"]),
+        )
+
+
+__all__ = ["INDEX_FORMAT", "MODES", "POOL", "Hit", "LexicalConfig", "Mode", "Retriever"]
