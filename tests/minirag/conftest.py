@@ -22,3 +22,14 @@ def rules() -> list[Rule]:
 @pytest.fixture(scope="session")
 def chunks(rules: list[Rule]) -> list[Chunk]:
     return chunk_rules(rules, bpe_counter())
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture KB indexed by the real build (bi-encoder trained briefly), once per session."""
+    from minirag.biencoder import BiEncoderConfig
+    from minirag.build import BuildConfig, build_index
+
+    out = tmp_path_factory.mktemp("rag-index")
+    build_index(FIXTURE_KB, out, BuildConfig(encoder=BiEncoderConfig(steps=150)))
+    return out
