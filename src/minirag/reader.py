@@ -18,9 +18,10 @@ Whatever happens, a cited id is one of the retrieved ids: citations are attached
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from minirag.chunk import Chunk
 from minirag.lexicon import TENSE_NAMES, Lexicon, load_lexicon, person_in, tense_in
 from minirag.prompt import DONT_KNOW
 from minirag.retriever import Hit
@@ -89,12 +90,23 @@ class ExtractiveReader:
         self.lexicon = lexicon or load_lexicon()
         self.sentences = sentences
 
-    def _vouching(self, hits: Sequence[Hit], verb: str, tense: str, word: str) -> Hit | None:
-        for hit in hits:  # rank order: the best-ranked evidence is cited
-            c = hit.chunk
-            if _word_in(word, c.indexed_text) and (verb in c.verbs or tense in c.tenses):
+    def _vouching(
+        self, hits: Sequence[Hit], verb: str, tense: str, word: str, *, regular: bool
+    ) -> Hit | None:
+        """The best-ranked chunk that supports the form, strongest evidence first: it shows the form and
+        declares the verb or tense; it declares both; or (for a form the regular pattern produces) it is a
+        rule for that tense, whose pattern yields the form."""
+        tests: list[Callable[[Chunk], bool]] = [
+            lambda c: _word_in(word, c.indexed_text) and (verb in c.verbs or tense in c.tenses),
+            lambda c: verb in c.verbs and tense in c.tenses,
+        ]
+        if regular:
+            tests.append(lambda c: tense in c.tenses)
+        for test in tests:
+            hit = next((h for h in hits if test(h.chunk)), None)
+            if hit is not None:
                 return hit
-        return next((h for h in hits if verb in h.chunk.verbs and tense in h.chunk.tenses), None)
+        return None
 
     def _form_answer(self, query: str, hits: Sequence[Hit], verb: str, tense: str) -> Answer:
         person = person_in(query) or "3sg"
@@ -103,9 +115,9 @@ class ExtractiveReader:
         form = self.lexicon.form(verb, tense, person)
         es = spanish(query)
         name = TENSE_NAMES[tense]["es" if es else "en"]
-        evidence = self._vouching(hits, verb, tense, tokenize(form)[-1])
+        guess = regular_guess(verb, tense, person)
+        evidence = self._vouching(hits, verb, tense, tokenize(form)[-1], regular=form == guess)
         if evidence is None:
-            guess = regular_guess(verb, tense, person)
             text = (
                 f'Sin una regla recuperada; por el patrón regular: "{guess}".'
                 if es
