@@ -151,5 +151,6 @@ def run_break(
         body,
         run_id=f"break-{phase:02d}",
         extra={"kind": "break"},
+        config=config,
     )
     return BreakRecord(record.out_dir, record.results, holder[0])

@@ -1,8 +1,11 @@
 """A small bi-encoder over the shipped BPE tokenizer, trained with in-batch-negative InfoNCE in `minigrad`.
 
-encode(text) = normalise( mean_t E[id_t] · W ): a bag of BPE-token embeddings, mean-pooled, projected to
-`dim`, L2-normalised so a dot product is a cosine. E starts from the grammar Mini-GPT's token embeddings (the
-"our BPE embeddings" of phase 13/17), W from a scaled random matrix; both are trained.
+encode(text) = normalise( Σ_t α_t E[id_t] · W ), α = softmax_t(E[id_t] · a): a bag of BPE-token embeddings,
+pooled, projected to `dim`, L2-normalised so a dot product is a cosine. With a = 0 (the default, `pooling =
+"mean"`) α is uniform: mean pooling. `pooling = "attention"` also trains `a`, one learned query vector that
+can learn to weigh "eaten" above "what" and "the"; on the KB it measured no better than the mean, so the mean
+is the default. E starts from the grammar Mini-GPT's token embeddings (the "our BPE embeddings" of phase
+13/17), W from a scaled random matrix; both are trained.
 
 InfoNCE with in-batch negatives: for a batch of B (query, chunk) pairs from B *different* rules, the
 similarity matrix S = Q·Cᵀ/τ (B, B) has the positives on its diagonal, and the loss is the cross-entropy of
@@ -27,7 +30,7 @@ from safetensors.numpy import load_file, save_file
 from lynx_cortex.artifacts import artifacts_dir, verify
 from lynx_cortex.progress import bar
 from minigrad import Tensor
-from minigrad.functional import cross_entropy
+from minigrad.functional import cross_entropy, softmax
 from minigrad.fused import embedding
 from minigrad.optim import Adam
 from minirag.chunk import Chunk
@@ -49,6 +52,9 @@ class BiEncoderConfig:
     tau: float = 0.1
     max_tokens: int = 96
     seed: int = 0
+    pooling: str = (
+        "attention"  # or "mean": the attention vector stays at zero, i.e. uniform weights
+    )
 
 
 def grammar_embeddings(root: Path | None = None) -> F32:
@@ -63,10 +69,11 @@ class BiEncoder:
     """The trained encoder: an embedding table and a projection, applied with NumPy at inference."""
 
     def __init__(
-        self, tokenizer: BPETokenizer, table: F32, proj: F32, max_tokens: int = 96
+        self, tokenizer: BPETokenizer, table: F32, attn: F32, proj: F32, max_tokens: int = 96
     ) -> None:
         self.tokenizer = tokenizer
         self.table = table  # (V, D)
+        self.attn = attn  # (D,)
         self.proj = proj  # (D, dim)
         self.max_tokens = max_tokens
 
@@ -85,14 +92,17 @@ class BiEncoder:
 
     def embed(self, texts: Sequence[str]) -> F32:
         ids = self.ids(texts)  # (N, T)
-        mask = (ids != PAD).astype(np.float32)[..., None]  # (N, T, 1)
-        pooled = (self.table[np.maximum(ids, 0)] * mask).sum(axis=1) / mask.sum(axis=1)  # (N, D)
+        rows = self.table[np.maximum(ids, 0)]  # (N, T, D)
+        logits = np.where(ids != PAD, rows @ self.attn, -np.inf)  # (N, T)
+        alpha = np.exp(logits - logits.max(axis=1, keepdims=True))
+        alpha /= alpha.sum(axis=1, keepdims=True)  # (N, T), zero on padding
+        pooled = np.einsum("nt,ntd->nd", alpha, rows)  # (N, D)
         return l2_normalize(pooled @ self.proj)  # (N, dim)
 
     def save(self, directory: Path, meta: Mapping[str, Any]) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
         weights = directory / "biencoder.safetensors"
-        save_file({"table": self.table, "proj": self.proj}, str(weights))
+        save_file({"table": self.table, "attn": self.attn, "proj": self.proj}, str(weights))
         info = directory / "biencoder.json"
         info.write_text(
             json.dumps({"max_tokens": self.max_tokens, **meta}, indent=2, sort_keys=True) + "\n",
@@ -104,14 +114,21 @@ class BiEncoder:
     def load(cls, directory: Path, tokenizer: BPETokenizer) -> BiEncoder:
         tensors = load_file(str(directory / "biencoder.safetensors"))
         meta = json.loads((directory / "biencoder.json").read_text(encoding="utf-8"))
-        return cls(tokenizer, tensors["table"], tensors["proj"], int(meta["max_tokens"]))
+        return cls(
+            tokenizer, tensors["table"], tensors["attn"], tensors["proj"], int(meta["max_tokens"])
+        )
 
 
-def _pooled(table: Tensor, ids: npt.NDArray[np.int64], proj: Tensor) -> Tensor:
+NEG = -1e9  # additive mask for padding positions before the softmax
+
+
+def _pooled(table: Tensor, ids: npt.NDArray[np.int64], attn: Tensor, proj: Tensor) -> Tensor:
     """The training-graph twin of `BiEncoder.embed` (same maths, through minigrad)."""
-    mask = (ids != PAD).astype(np.float32)[..., None]  # (B, T, 1)
+    b, t = ids.shape
     rows = embedding(table, np.maximum(ids, 0))  # (B, T, D)
-    pooled = (rows * Tensor(mask)).sum(axis=1) * Tensor(1.0 / mask.sum(axis=1))  # (B, D)
+    logits = (rows @ attn.reshape(-1, 1)).reshape(b, t)  # (B, T)
+    alpha = softmax(logits + Tensor(np.where(ids != PAD, 0.0, NEG).astype(np.float32)), axis=1)
+    pooled = (rows * alpha.reshape(b, t, 1)).sum(axis=1)  # (B, D)
     z = pooled @ proj  # (B, dim)
     return z * ((z * z).sum(axis=-1, keepdims=True) + 1e-12) ** -0.5  # (B, dim) unit rows
 
@@ -135,11 +152,12 @@ def train_biencoder(
     batch = min(cfg.batch, len(rule_ids))
     d_model = init_table.shape[1]
     table = Tensor(init_table.copy(), requires_grad=True)  # (V, D)
+    attn = Tensor(np.zeros(d_model, dtype=np.float32), requires_grad=True)  # (D,)
     proj = Tensor(
         rng.normal(0.0, d_model**-0.5, size=(d_model, cfg.dim)).astype(np.float32),
         requires_grad=True,
     )
-    encoder = BiEncoder(tokenizer, table.data, proj.data, cfg.max_tokens)
+    encoder = BiEncoder(tokenizer, table.data, attn.data, proj.data, cfg.max_tokens)
     cache: dict[str, list[int]] = {}
 
     def ids(texts: list[str]) -> npt.NDArray[np.int64]:
@@ -151,7 +169,9 @@ def train_biencoder(
             out[i, : len(r)] = r
         return out
 
-    opt = Adam([table, proj], lr=cfg.lr)
+    if cfg.pooling not in ("attention", "mean"):
+        raise ValueError(f"pooling must be 'attention' or 'mean', got {cfg.pooling!r}")
+    opt = Adam([table, attn, proj] if cfg.pooling == "attention" else [table, proj], lr=cfg.lr)
     targets = np.arange(batch)
     losses: list[float] = []
     started = time.perf_counter()
@@ -160,8 +180,8 @@ def train_biencoder(
             chosen = rng.choice(len(rule_ids), size=batch, replace=False)
             queries = [pairs[rule_ids[i]][rng.integers(len(pairs[rule_ids[i]]))] for i in chosen]
             passages = [docs[rule_ids[i]][rng.integers(len(docs[rule_ids[i]]))] for i in chosen]
-            q = _pooled(table, ids(queries), proj)  # (B, dim)
-            p = _pooled(table, ids(passages), proj)  # (B, dim)
+            q = _pooled(table, ids(queries), attn, proj)  # (B, dim)
+            p = _pooled(table, ids(passages), attn, proj)  # (B, dim)
             sim = (q @ p.T) * (1.0 / cfg.tau)  # (B, B), positives on the diagonal
             loss = (cross_entropy(sim, targets) + cross_entropy(sim.T, targets)) * 0.5
             opt.zero_grad()
@@ -169,7 +189,7 @@ def train_biencoder(
             opt.step()
             losses.append(float(loss.data))
             progress.update(1)
-    encoder.table, encoder.proj = table.data, proj.data
+    encoder.table, encoder.attn, encoder.proj = table.data, attn.data, proj.data
     summary = {
         "config": asdict(cfg),
         "rules": len(rule_ids),

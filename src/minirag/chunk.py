@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from minirag.kb import Rule
 
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
-DEFAULT_BUDGET = 96  # BPE tokens of body per chunk
-DEFAULT_OVERLAP = 16
+DEFAULT_BUDGET = 256  # BPE tokens of body per chunk (a KB rule is 250-400: one or two chunks)
+DEFAULT_OVERLAP = 32
 
 CountTokens = Callable[[str], int]
 
@@ -46,10 +46,17 @@ def rule_id_of(chunk_id: str) -> str:
     return chunk_id.split("#", 1)[0].rsplit(".", 1)[0]
 
 
+BLOCK_RE = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)")  # blank lines, list items
+
+
 def sentences(text: str) -> list[str]:
-    """Markdown body → sentences; line breaks inside a paragraph are spaces."""
-    flat = " ".join(text.split())
-    return [s for s in SENTENCE_RE.split(flat) if s]
+    """Markdown body → sentences: paragraphs and list items are boundaries, and so is terminal punctuation
+    inside them; a line break inside a paragraph is a space."""
+    out: list[str] = []
+    for block in BLOCK_RE.split(text):
+        flat = " ".join(block.split())
+        out.extend(s for s in SENTENCE_RE.split(flat) if s)
+    return out
 
 
 def _split_long(sentence: str, budget: int, count: CountTokens) -> list[str]:

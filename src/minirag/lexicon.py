@@ -21,7 +21,7 @@ from minirag.text import tokenize
 TENSE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "past_participle",
-        re.compile(r"participle|participio|\bv3\b|present perfect|\bhas\b|\bhave\b"),
+        re.compile(r"participle|participio|\bv3\b|present perfect"),
     ),
     ("future_going_to", re.compile(r"going to|\bir a\b|\bvoy a\b|\bva a\b")),
     ("future_will", re.compile(r"\bwill\b|future|futuro")),
@@ -64,7 +64,11 @@ class Lexicon:
 
     def verb_in(self, text: str) -> str | None:
         """The verb a text is about: an English lemma beats an English form, which beats a Spanish lemma, which
-        beats a Spanish form (so "¿el pasado de write?" is about write, not about `es`); then the first word."""
+        beats a Spanish form (so "¿el pasado de write?" is about write, not about `es`); then the first word.
+        Auxiliaries (have, do, ...) name a verb only as the object of the question: "the past of have"."""
+        named = NAMED_VERB_RE.search(text.lower())
+        if named and named.group(1) in self.forms:
+            return named.group(1)
         found = [
             (self.word_to_verb[w][0], i, self.word_to_verb[w][1])
             for i, w in enumerate(tokenize(text))
@@ -82,6 +86,8 @@ def person_in(text: str) -> str | None:
     low = text.lower()
     return next((person for person, pattern in PERSON_PATTERNS if pattern.search(low)), None)
 
+
+NAMED_VERB_RE = re.compile(r"\b(?:of|de|for|verb|verbo)\s+(?:to\s+)?['\"‘“]?(\w+)")
 
 # Words that are forms of a verb but are far likelier to be grammar talk in a question ("have" in "present
 # perfect: have + participle", "will", "do" in "do or does"); the verb is still found through its other forms.

@@ -30,6 +30,7 @@ from minirag.text import analyze, tokenize
 SPANISH_HINT = re.compile(
     r"¿|\b(cuál|cuáles|cómo|qué|cuándo|por qué|de|el|la|en inglés|se|es)\b", re.IGNORECASE
 )
+MARKUP_RE = re.compile(r"\*\*|`")  # markdown emphasis the answer need not repeat
 PRONOUN = {"1sg": "I", "2sg": "you", "3sg": "he"}
 BE = {"1sg": "am", "2sg": "are", "3sg": "is"}
 PERSON_FREE = ("past_participle", "infinitive")
@@ -93,12 +94,13 @@ class ExtractiveReader:
     def _vouching(
         self, hits: Sequence[Hit], verb: str, tense: str, word: str, *, regular: bool
     ) -> Hit | None:
-        """The best-ranked chunk that supports the form, strongest evidence first: it shows the form and
-        declares the verb or tense; it declares both; or (for a form the regular pattern produces) it is a
-        rule for that tense, whose pattern yields the form."""
+        """The best-ranked chunk that supports the form, strongest evidence first: it shows the form and is
+        about the verb; it is about the verb and the tense; it shows the form and is about the tense; or (for
+        a form the regular pattern produces) it is a rule for that tense, whose pattern yields the form."""
         tests: list[Callable[[Chunk], bool]] = [
-            lambda c: _word_in(word, c.indexed_text) and (verb in c.verbs or tense in c.tenses),
+            lambda c: _word_in(word, c.indexed_text) and verb in c.verbs,
             lambda c: verb in c.verbs and tense in c.tenses,
+            lambda c: _word_in(word, c.indexed_text) and tense in c.tenses,
         ]
         if regular:
             tests.append(lambda c: tense in c.tenses)
@@ -142,7 +144,7 @@ class ExtractiveReader:
             key=lambda item: (-len(terms & set(analyze(item[1], stemming=True))), item[0]),
         )
         chosen = sorted(ranked[: self.sentences])  # back in reading order
-        body = " ".join(s for _, s in chosen)
+        body = MARKUP_RE.sub("", " ".join(s for _, s in chosen))
         return Answer(f"{top.chunk.title}: {body} [{top.chunk_id}]", (top.chunk_id,), True)
 
     def answer(self, query: str, hits: Sequence[Hit]) -> Answer:

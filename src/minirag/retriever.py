@@ -1,9 +1,13 @@
 """`Retriever`: BM25, dense (flat inner product) or hybrid (RRF of both) search over KB chunks.
 
 One object holds the chunks, a BM25 index over their words and a `FlatIndex` over their embeddings, so the
-three modes rank the same candidates and differ only in how. Hybrid takes the top `pool` of each list (20 by
-default: deep enough that a chunk one retriever ranks 15th can still be rescued by the other) and fuses the
-ranks with RRF. Saved as `index.json` (chunks, settings) + `index.safetensors` (the embedding matrix); BM25 is
+three modes rank the same candidates and differ only in how.
+
+By default the top k are k *different rules* (`per_rule=True`): a rule is cut into several chunks and exists
+in two languages, and without this its chunks crowd the top 5 with one answer five times. Each retriever
+ranks rules by their best chunk; hybrid fuses those two rule rankings (the top `pool` of each, 20 by default:
+deep enough that a rule one retriever ranks 15th can still be rescued by the other) with RRF, and shows each
+rule by the chunk that ranked best in either list. With `per_rule=False` everything happens on chunks. Saved as `index.json` (chunks, settings) + `index.safetensors` (the embedding matrix); BM25 is
 rebuilt on load because fitting it on a few hundred chunks costs less than reading it would.
 """
 
@@ -53,6 +57,7 @@ class LexicalConfig:
     b: float = 0.75
     idf: Idf = "lucene"
     stemming: bool = False
+    stopwords: bool = True
 
 
 class Retriever:
@@ -65,16 +70,20 @@ class Retriever:
         lexical: LexicalConfig | None = None,
         rrf_k: int = RRF_K,
         pool: int = POOL,
+        per_rule: bool = True,
     ) -> None:
         if not chunks:
             raise LynxError("the retriever needs at least one chunk")
         self.chunks = list(chunks)
         self.embedder = embedder
         self.lexical = lexical or LexicalConfig()
-        self.rrf_k, self.pool = rrf_k, pool
+        self.rrf_k, self.pool, self.per_rule = rrf_k, pool, per_rule
         lx = self.lexical
         self.bm25 = BM25(
-            [analyze(c.indexed_text, stemming=lx.stemming) for c in self.chunks],
+            [
+                analyze(c.indexed_text, stemming=lx.stemming, stopwords=lx.stopwords)
+                for c in self.chunks
+            ],
             k1=lx.k1,
             b=lx.b,
             idf=lx.idf,
@@ -92,16 +101,38 @@ class Retriever:
             )
         self.by_id = {c.chunk_id: c for c in self.chunks}
 
+    def _diverse(self, order: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
+        """The first k hits of a ranked chunk order, keeping only each rule's best chunk when per_rule."""
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for i in order:
+            chunk = self.chunks[int(i)]
+            if self.per_rule and chunk.rule_id in seen:
+                continue
+            seen.add(chunk.rule_id)
+            hits.append(Hit(chunk, float(scores[int(i)])))
+            if len(hits) == k:
+                break
+        return hits
+
     def _bm25(self, query: str, k: int) -> list[Hit]:
-        ids, scores = self.bm25.top_k(analyze(query, stemming=self.lexical.stemming), k)
-        return [Hit(self.chunks[i], float(s)) for i, s in zip(ids, scores, strict=True)]
+        lx = self.lexical
+        scores = self.bm25.scores(
+            analyze(query, stemming=lx.stemming, stopwords=lx.stopwords)
+        )  # (N,)
+        order = np.lexsort((np.arange(len(scores)), -scores))
+        return self._diverse(order[scores[order] > 0], scores, k)
 
     def _dense(self, query: str, k: int) -> list[Hit]:
-        ids, scores = self.index.search(self.embedder.embed([query])[0], k)  # (1, k)
-        return [Hit(self.chunks[i], float(s)) for i, s in zip(ids[0], scores[0], strict=True)]
+        depth = len(self.chunks) if self.per_rule else k
+        ids, scores = self.index.search(self.embedder.embed([query])[0], depth)  # (1, depth)
+        full = np.zeros(len(self.chunks), dtype=np.float64)
+        full[ids[0]] = scores[0]
+        return self._diverse(ids[0], full, k)
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        """The top-k chunks, best first; `score` is BM25, cosine or the RRF sum depending on the mode."""
+        """The top-k chunks (k different rules unless per_rule is off), best first; `score` is BM25, cosine or
+        the RRF sum depending on the mode."""
         if k < 1:
             raise LynxError(f"k must be at least 1, got {k}")
         if mode == "bm25":
@@ -111,11 +142,15 @@ class Retriever:
         if mode != "hybrid":
             raise LynxError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         depth = max(k, self.pool)
-        lists = [
-            [h.chunk_id for h in self._bm25(query, depth)],
-            [h.chunk_id for h in self._dense(query, depth)],
-        ]
-        return [Hit(self.by_id[cid], score) for cid, score in rrf(lists, k=self.rrf_k)[:k]]
+        lists = [self._bm25(query, depth), self._dense(query, depth)]
+        keyed = [[(h.rule_id if self.per_rule else h.chunk_id, h) for h in hits] for hits in lists]
+        shown: dict[str, tuple[int, Chunk]] = {}  # key -> (best rank in any list, its chunk)
+        for pairs in keyed:
+            for rank, (name, h) in enumerate(pairs):
+                if name not in shown or rank < shown[name][0]:
+                    shown[name] = (rank, h.chunk)
+        fused = rrf([[name for name, _ in pairs] for pairs in keyed], k=self.rrf_k)[:k]
+        return [Hit(shown[name][1], score) for name, score in fused]
 
     def save(self, directory: Path, extra: dict[str, Any] | None = None) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -126,6 +161,7 @@ class Retriever:
             "lexical": asdict(self.lexical),
             "rrf_k": self.rrf_k,
             "pool": self.pool,
+            "per_rule": self.per_rule,
             "chunks": [asdict(c) for c in self.chunks],
             **(extra or {}),
         }
@@ -151,6 +187,7 @@ class Retriever:
             lexical=LexicalConfig(**meta["lexical"]),
             rrf_k=int(meta["rrf_k"]),
             pool=int(meta["pool"]),
+            per_rule=bool(meta.get("per_rule", True)),
         )
 
 

@@ -28,6 +28,88 @@ SUFFIXES = (
 )
 MIN_STEM = 3
 
+# Question words and articles of English and Spanish that carry no grammar. Not listed on purpose: the words
+# the KB is *about* (do, does, have, has, will, to, be, am, is, are, was): "how to" is noise, "will + to" is
+# an error code.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "with",
+        "and",
+        "or",
+        "but",
+        "this",
+        "that",
+        "it",
+        "its",
+        "i",
+        "me",
+        "my",
+        "we",
+        "what",
+        "how",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whose",
+        "can",
+        "could",
+        "should",
+        "would",
+        "please",
+        "tell",
+        "explain",
+        "mean",
+        "means",
+        "say",
+        "said",
+        "el",
+        "la",
+        "los",
+        "las",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "de",
+        "del",
+        "al",
+        "en",
+        "y",
+        "o",
+        "que",
+        "qué",
+        "cómo",
+        "como",
+        "cuál",
+        "cuáles",
+        "cuándo",
+        "cuando",
+        "por",
+        "para",
+        "porque",
+        "con",
+        "se",
+        "lo",
+        "le",
+        "me",
+        "mi",
+        "es",
+        "un",
+        "una",
+    ]
+)
+
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased `\\w+` runs: `tokenize("ÉL trabajó") == ["él", "trabajó"]`."""
@@ -43,10 +125,10 @@ def stem(word: str) -> str:
     return word
 
 
-def analyze(text: str, *, stemming: bool = False) -> list[str]:
-    """The terms BM25 indexes: tokens, stemmed when asked."""
-    tokens = tokenize(text)
+def analyze(text: str, *, stemming: bool = False, stopwords: bool = False) -> list[str]:
+    """The terms BM25 indexes: tokens, without stopwords and stemmed when asked."""
+    tokens = [t for t in tokenize(text) if t not in STOPWORDS] if stopwords else tokenize(text)
     return [stem(t) for t in tokens] if stemming else tokens
 
 
-__all__ = ["MIN_STEM", "SUFFIXES", "TOKEN_RE", "analyze", "stem", "tokenize"]
+__all__ = ["MIN_STEM", "STOPWORDS", "SUFFIXES", "TOKEN_RE", "analyze", "stem", "tokenize"]

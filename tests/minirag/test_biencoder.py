@@ -46,7 +46,7 @@ def test_training_is_seeded(
 def test_numpy_encoder_equals_training_graph(trained: tuple[BiEncoder, dict]) -> None:  # type: ignore[type-arg]
     enc = trained[0]
     texts = ["past participle of eat", "¿cuál es el pasado de write?", "go"]
-    graph = _pooled(Tensor(enc.table), enc.ids(texts), Tensor(enc.proj)).data
+    graph = _pooled(Tensor(enc.table), enc.ids(texts), Tensor(enc.attn), Tensor(enc.proj)).data
     np.testing.assert_allclose(enc.embed(texts), graph, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(enc.embed(texts), axis=1), 1.0, rtol=1e-5)
 

@@ -68,3 +68,31 @@ def test_chunk_ids_name_their_rule(chunks: list[Chunk]) -> None:
         assert rule_id_of(c.chunk_id) == c.rule_id
         assert c.chunk_id.startswith(f"{c.rule_id}.{c.lang}#")
         assert c.title in c.indexed_text and c.text in c.indexed_text
+
+
+def test_stopwords_drop_question_words_but_keep_grammar_words() -> None:
+    assert analyze("How do I form the present perfect?", stopwords=True) == [
+        "do",
+        "form",
+        "present",
+        "perfect",
+    ]
+    assert analyze("¿Cómo se forma el futuro con will?", stopwords=True) == [
+        "forma",
+        "futuro",
+        "will",
+    ]
+    assert {"to", "have", "has", "will", "does"} <= set(
+        analyze("to have has will does", stopwords=True)
+    )
+
+
+def test_markdown_lists_and_paragraphs_are_sentence_boundaries() -> None:
+    body = "Eat is irregular:\n\neat → **ate** → **eaten**\n\n- one item\n- two. three\nstill three"
+    assert sentences(body) == [
+        "Eat is irregular:",
+        "eat → **ate** → **eaten**",
+        "- one item",
+        "- two.",
+        "three still three",
+    ]

@@ -43,7 +43,9 @@ def index_command(kb: Path | None, out: Path | None, seed: int, steps: int | Non
     from minirag.biencoder import BiEncoderConfig
     from minirag.build import BuildConfig, build_index, default_index_dir
 
-    encoder = replace(BiEncoderConfig(), seed=seed, **({"steps": steps} if steps else {}))
+    encoder = replace(BiEncoderConfig(), seed=seed)
+    if steps is not None:
+        encoder = replace(encoder, steps=steps)
     retriever, summary = build_index(kb, out, BuildConfig(encoder=encoder))
     target = out if out is not None else default_index_dir()
     click.echo(
