@@ -27,7 +27,9 @@ TENSE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("future_will", re.compile(r"\bwill\b|future|futuro")),
     (
         "past_simple",
-        re.compile(r"\bpast\b|pasado|pret[eé]rito|preterite|yesterday|\bayer\b|\bv2\b"),
+        re.compile(
+            r"\bpast\b|pasado|pret[eé]rito|preterite|yesterday|\bayer\b|\bago\b|\blast\b|\bv2\b"
+        ),
     ),
     ("present_simple", re.compile(r"present|presente|every day|third person|3rd|tercera")),
     ("infinitive", re.compile(r"infinitiv")),
@@ -66,9 +68,10 @@ class Lexicon:
         """The verb a text is about: an English lemma beats an English form, which beats a Spanish lemma, which
         beats a Spanish form (so "¿el pasado de write?" is about write, not about `es`); then the first word.
         Auxiliaries (have, do, ...) name a verb only as the object of the question: "the past of have"."""
-        named = NAMED_VERB_RE.search(text.lower())
-        if named and named.group(1) in self.forms:
-            return named.group(1)
+        for named in NAMED_VERB_RE.finditer(text.lower()):
+            word = named.group(1) or named.group(2)
+            if word in self.forms:
+                return word
         found = [
             (self.word_to_verb[w][0], i, self.word_to_verb[w][1])
             for i, w in enumerate(tokenize(text))
@@ -87,7 +90,7 @@ def person_in(text: str) -> str | None:
     return next((person for person, pattern in PERSON_PATTERNS if pattern.search(low)), None)
 
 
-NAMED_VERB_RE = re.compile(r"\b(?:of|de|for|verb|verbo)\s+(?:to\s+)?['\"‘“]?(\w+)")
+NAMED_VERB_RE = re.compile(r"\((\w+)\)|\b(?:of|de|for|verb|verbo)\s+(?:to\s+)?['\"‘“]?(\w+)")
 
 # Words that are forms of a verb but are far likelier to be grammar talk in a question ("have" in "present
 # perfect: have + participle", "will", "do" in "do or does"); the verb is still found through its other forms.

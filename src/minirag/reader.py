@@ -31,6 +31,7 @@ SPANISH_HINT = re.compile(
     r"¿|\b(cuál|cuáles|cómo|qué|cuándo|por qué|de|el|la|en inglés|se|es)\b", re.IGNORECASE
 )
 MARKUP_RE = re.compile(r"\*\*|`")  # markdown emphasis the answer need not repeat
+BLANK_RE = re.compile(r"_{2,}")
 PRONOUN = {"1sg": "I", "2sg": "you", "3sg": "he"}
 BE = {"1sg": "am", "2sg": "are", "3sg": "is"}
 PERSON_FREE = ("past_participle", "infinitive")
@@ -94,9 +95,11 @@ class ExtractiveReader:
     def _vouching(
         self, hits: Sequence[Hit], verb: str, tense: str, word: str, *, regular: bool
     ) -> Hit | None:
-        """The best-ranked chunk that supports the form, strongest evidence first: it shows the form and is
-        about the verb; it is about the verb and the tense; it shows the form and is about the tense; or (for
-        a form the regular pattern produces) it is a rule for that tense, whose pattern yields the form."""
+        """The chunk that supports the form, strongest evidence first: it shows the form and is about the
+        verb; it is about the verb and the tense; it shows the form and is about the tense; or (for a form the
+        regular pattern produces) it is a rule for that tense, whose pattern yields the form. Among chunks with
+        the same evidence the most specific rule wins (fewest verbs: "eat → ate → eaten" over "the past
+        simple"), then the better rank."""
         tests: list[Callable[[Chunk], bool]] = [
             lambda c: _word_in(word, c.indexed_text) and verb in c.verbs,
             lambda c: verb in c.verbs and tense in c.tenses,
@@ -105,9 +108,13 @@ class ExtractiveReader:
         if regular:
             tests.append(lambda c: tense in c.tenses)
         for test in tests:
-            hit = next((h for h in hits if test(h.chunk)), None)
-            if hit is not None:
-                return hit
+            found = [
+                (len(h.chunk.verbs) or len(self.lexicon.verbs), i)
+                for i, h in enumerate(hits)
+                if test(h.chunk)
+            ]
+            if found:
+                return hits[min(found)[1]]
         return None
 
     def _form_answer(self, query: str, hits: Sequence[Hit], verb: str, tense: str) -> Answer:
@@ -149,6 +156,10 @@ class ExtractiveReader:
 
     def answer(self, query: str, hits: Sequence[Hit]) -> Answer:
         verb, tense = self.lexicon.verb_in(query), tense_in(query)
+        if tense is None and BLANK_RE.search(
+            query
+        ):  # "she ___ english (study)": no cue means the present
+            tense = "present_simple"
         if verb is not None and tense is not None:
             return self._form_answer(query, hits, verb, tense)
         return self._extract(query, hits)
