@@ -27,7 +27,11 @@ def group() -> None:
     """Retrieval-augmented answers from the grammar-rule knowledge base (phase 29)."""
 
 
-@group.command("index", context_settings=CONTEXT)
+@group.command(
+    "index",
+    context_settings=CONTEXT,
+    short_help="Chunk the KB, train the bi-encoder, save the index.",
+)
 @click.option(
     "--kb", type=click.Path(path_type=Path, file_okay=False), help="KB folder (default data/kb)."
 )
@@ -55,7 +59,9 @@ def index_command(kb: Path | None, out: Path | None, seed: int, steps: int | Non
     )
 
 
-@group.command("ask", context_settings=CONTEXT)
+@group.command(
+    "ask", context_settings=CONTEXT, short_help="Answer a question from the KB, with citations."
+)
 @click.argument("query")
 @click.option(
     "--k", "k", type=click.IntRange(1, 50), default=5, show_default=True, help="Chunks retrieved."
@@ -80,7 +86,9 @@ def ask_command(query: str, k: int, mode: str, as_json: bool, index_dir: Path | 
         click.echo(f" {mark} {hit.score:8.4f}  {hit.chunk_id}  {hit.chunk.title}")
 
 
-@group.command("eval", context_settings=CONTEXT)
+@group.command(
+    "eval", context_settings=CONTEXT, short_help="Score retrieval and faithfulness; write a report."
+)
 @INDEX
 @click.option(
     "--queries",
