@@ -21,7 +21,7 @@ from minirag.text import tokenize
 TENSE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "past_participle",
-        re.compile(r"participle|participio|\bv3\b|present perfect"),
+        re.compile(r"participle|participio|\bv3\b|present perfect|\bever\b|\balready\b"),
     ),
     ("future_going_to", re.compile(r"going to|\bir a\b|\bvoy a\b|\bva a\b")),
     ("future_will", re.compile(r"\bwill\b|future|futuro")),

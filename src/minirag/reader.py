@@ -32,6 +32,7 @@ SPANISH_HINT = re.compile(
 )
 MARKUP_RE = re.compile(r"\*\*|`")  # markdown emphasis the answer need not repeat
 BLANK_RE = re.compile(r"_{2,}")
+BLANK_GOING_TO_RE = re.compile(r"_{2,}\s+going to\b")
 PRONOUN = {"1sg": "I", "2sg": "you", "3sg": "he"}
 BE = {"1sg": "am", "2sg": "are", "3sg": "is"}
 PERSON_FREE = ("past_participle", "infinitive")
@@ -156,9 +157,11 @@ class ExtractiveReader:
 
     def answer(self, query: str, hits: Sequence[Hit]) -> Answer:
         verb, tense = self.lexicon.verb_in(query), tense_in(query)
-        if tense is None and BLANK_RE.search(
+        if BLANK_GOING_TO_RE.search(
+            query.lower()
+        ) or tense is None and BLANK_RE.search(
             query
-        ):  # "she ___ english (study)": no cue means the present
+        ):  # "you ___ going to watch (be)": the auxiliary itself
             tense = "present_simple"
         if verb is not None and tense is not None:
             return self._form_answer(query, hits, verb, tense)

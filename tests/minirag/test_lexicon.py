@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from minirag.lexicon import load_lexicon, person_in, tense_in
@@ -34,3 +36,16 @@ def test_forms_come_from_the_truth_table() -> None:
     assert lex.form("eat", "past_participle") == "eaten"
     assert lex.form("go", "past_simple", "1sg", "es") == "yo fui"
     assert lex.spanish["write"] == "escribir"
+
+
+def test_fill_in_the_blank_questions(built: Path) -> None:
+    from minirag.build import load_retriever
+    from minirag.pipeline import RAGPipeline
+
+    pipeline = RAGPipeline(load_retriever(built))
+    assert pipeline.ask("she ___ every day (go)").answer.form == "he goes"  # no cue: the present
+    assert pipeline.ask("have you ever ___ it (eat)").answer.form == "eaten"  # ever: the participle
+    answer = pipeline.ask(
+        "you ___ going to work (be)"
+    ).answer  # the blank is the auxiliary, not the future
+    assert (answer.verb, answer.tense) == ("be", "present_simple")
