@@ -157,10 +157,8 @@ class ExtractiveReader:
 
     def answer(self, query: str, hits: Sequence[Hit]) -> Answer:
         verb, tense = self.lexicon.verb_in(query), tense_in(query)
-        if BLANK_GOING_TO_RE.search(
-            query.lower()
-        ) or tense is None and BLANK_RE.search(
-            query
+        if (
+            BLANK_GOING_TO_RE.search(query.lower()) or tense is None and BLANK_RE.search(query)
         ):  # "you ___ going to watch (be)": the auxiliary itself
             tense = "present_simple"
         if verb is not None and tense is not None:

@@ -40,7 +40,7 @@ def test_bm25_vs_dense(tmp_path: Path) -> None:
 
 def test_hybrid_rrf(tmp_path: Path) -> None:
     res = run_lab("29-hybrid-rrf", out=tmp_path / "run", config=CONFIG).results
-    assert set(res["modes"]) == {"bm25", "dense", "hybrid"}
+    assert set(res["modes"]) == {"bm25", "dense", "hybrid", "hybrid: BM25 + hashing"}
     assert set(res["rrf_k_sweep"]) == {"1", "60"}
     assert res["hybrid_gain_hit@3_pp"] == pytest.approx(
         100

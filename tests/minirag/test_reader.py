@@ -97,3 +97,11 @@ def test_a_missed_rule_is_not_cited(built: Path) -> None:
     pipeline = RAGPipeline(Retriever(only, full.embedder))
     result = pipeline.ask("past participle of eat", k=2)
     assert not result.cited and result.answer.form == "eated"
+
+
+def test_rag_answer_is_the_pipeline_answer(pipeline: RAGPipeline) -> None:
+    from minirag.pipeline import rag_answer
+
+    query = "past simple of go"
+    assert rag_answer(query, pipeline.retriever, k=3) == pipeline.ask(query, k=3).answer.text
+    assert re.search(r"\bwent\b", rag_answer(query, pipeline.retriever))

@@ -144,6 +144,9 @@ def hybrid_rrf(ctx: LabContext) -> Mapping[str, Any]:
     rows: dict[str, dict[str, float]] = {
         mode: _summary(retrieval_eval(r, s.retrieval, mode)) for mode in MODES
     }
+    hashing = HashingEmbedder().fit([c.indexed_text for c in r.chunks])
+    with_control = Retriever(r.chunks, hashing, lexical=r.lexical)
+    rows["hybrid: BM25 + hashing"] = _summary(retrieval_eval(with_control, s.retrieval, "hybrid"))
     sweep: dict[int, dict[str, float]] = {}
     for k in track(ks, desc="RRF k"):
         fused = Retriever(r.chunks, r.embedder, r.index.vectors, lexical=r.lexical, rrf_k=k)

@@ -106,7 +106,7 @@ def index_scaling(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(
         ctx,
         {
-            "smoke": {"sizes": [1000, 4000], "dim": 32, "queries": 50},
+            "smoke": {"sizes": [500, 2000], "dim": 16, "queries": 30},
             "default": {"sizes": [1000, 10_000, 100_000], "dim": 64, "queries": 200},
             "full": {"sizes": [1000, 10_000, 100_000, 1_000_000], "dim": 64, "queries": 200},
         },
