@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from lynx_cortex.errors import LynxError
@@ -41,6 +43,30 @@ def settings(ctx: LabContext, variants: Mapping[str, Mapping[str, Any]]) -> dict
     return chosen
 
 
+def interleaved_seconds(
+    sides: Mapping[str, Callable[[], object]], rounds: int
+) -> dict[str, list[float]]:
+    """Wall seconds of each side's call, `rounds` times, the sides taking turns within every round.
+
+    Taking turns (rather than all rounds of one side, then the other) makes a change in machine load hit every
+    side alike, so the per-round ratios (`paired_median_ratio`) stay fair on a shared machine.
+    """
+    seconds: dict[str, list[float]] = {side: [] for side in sides}
+    for _ in range(rounds):
+        for side, call in sides.items():
+            start = time.perf_counter()
+            call()
+            seconds[side].append(time.perf_counter() - start)
+    return seconds
+
+
+def paired_median_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> float:
+    """The median of the per-round ratios: robust to a round that a neighbour's load slowed down."""
+    if len(numerator) != len(denominator) or not numerator:
+        raise ValueError("paired timings need the same, non-zero number of rounds on both sides")
+    return float(statistics.median(a / b for a, b in zip(numerator, denominator, strict=True)))
+
+
 def jsonable(value: Any) -> Any:
     """Strict JSON: non-finite floats become "nan"/"inf"/"-inf", NumPy values Python ones, tuples lists.
 
@@ -61,4 +87,13 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["MODES", "MODE_ENV", "Mode", "jsonable", "lab_mode", "settings"]
+__all__ = [
+    "MODES",
+    "MODE_ENV",
+    "Mode",
+    "interleaved_seconds",
+    "jsonable",
+    "lab_mode",
+    "paired_median_ratio",
+    "settings",
+]

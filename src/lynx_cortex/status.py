@@ -40,7 +40,7 @@ SUMMARIES: Final[dict[str, str]] = {
     "minigrad": "numerics, linear algebra, probability, scalar and tensor autograd, modules, init, optimisers",
     "minitoken": "byte-level BPE tokenizer",
     "minicorpus": "the bilingual verb corpus and its truth table",
-    "minimodel": "embeddings, n-gram/RNN baselines, attention, positions, MiniGPT, KV cache; later MQA/GQA, MoE",
+    "minimodel": "embeddings, n-gram/RNN baselines, attention, positions, MiniGPT, KV cache, FlashAttention reference, GQA/MQA, sliding window, paged KV; later MoE",
     "minitrain": "batching, training loop, checkpoints, inspector, dashboard; later distributed training",
     "minieval": "evaluation harness: probe sets, candidate scoring, slices, calibration, reports",
     "miniinfer": "sampling strategies and generation with the KV cache",

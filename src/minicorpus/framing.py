@@ -103,6 +103,15 @@ def parse_answer(continuation: str) -> Answer:
     )
 
 
+def reference_correction(row: Mapping[str, Any]) -> str:
+    """The correction a corpus row expects (the sentence itself when the row is correct): what a grader
+    compares the model's `correction_of(...)` with."""
+    correction = parse_answer(split_row(row)[1]).correction
+    if correction is None:  # cannot happen: split_row always closes the correction with <|sep|>
+        raise ValueError(f"corpus row {row.get('id', '?')} frames no correction")
+    return correction
+
+
 def correction_of(continuation: str) -> str | None:
     """The correction in a continuation of `prompt(...)`: the text before the next `<|sep|>` (None if the
     model never closed it within its token budget, which graders count as wrong)."""
@@ -119,5 +128,6 @@ __all__ = [
     "frame_row",
     "parse_answer",
     "prompt",
+    "reference_correction",
     "split_row",
 ]

@@ -28,6 +28,8 @@ import math
 import numbers
 from collections.abc import Callable, Iterable
 
+from minigrad.graph import topological_order
+
 Number = int | float
 
 
@@ -245,28 +247,8 @@ class Value:
     # ------------------------------------------------------------------ the algorithm
 
     def topological_order(self) -> list[Value]:
-        """Every node this value depends on, each after all of its parents (iterative DFS post-order).
-
-        An explicit stack instead of recursion: a chain of 10,000 additions is an ordinary graph for an
-        RNN or a long training expression, and recursion would stop at Python's limit (~1,000 frames).
-        """
-        order: list[Value] = []
-        entered: set[Value] = set()  # identity hashing: Value does not override __eq__/__hash__
-        done: set[Value] = set()
-        stack: list[Value] = [self]
-        while stack:
-            node = stack.pop()
-            if node in entered:  # second visit: every parent is already in `order`
-                if node not in done:
-                    done.add(node)
-                    order.append(node)
-                continue
-            entered.add(node)
-            stack.append(node)  # come back to it after its parents
-            for parent in node._prev:
-                if parent not in entered:
-                    stack.append(parent)
-        return order
+        """Every node this value depends on, each after all of its parents (`minigrad.graph`)."""
+        return topological_order(self, lambda node: node._prev)
 
     def backward(self) -> None:
         """Add d(self)/d(leaf) to the `.grad` of every leaf of the graph (and set it on every result).

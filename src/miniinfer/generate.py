@@ -15,7 +15,8 @@ those methods silently falls back to the uncached path. When the
 sequence outgrows `context_len`, the window is cropped to the last `context_len` tokens; the cached path then
 re-prefills the cropped window (positions restart at 0, which is exactly what the uncached path computes).
 `window="slide"` avoids those prefills for RoPE models: sliding-window attention, a different (documented)
-function of the sequence, see `minimodel.infer`.
+function of the sequence, see `minimodel.infer`. `kv_cache="paged"` (phase 27) keeps a `MiniGPT`'s keys and values
+in `minimodel.paged_kv`'s block pool instead (the graph path): the same tokens, memory taken block by block.
 
 With the cache, a plain `MiniGPT` is decoded by `minimodel.infer.FastMiniGPT`, the same weights on plain
 NumPy arrays with no autograd graph: the same tokens, several times faster. `miniinfer.batched.greedy_batch`
@@ -32,11 +33,17 @@ import numpy as np
 from minigrad.tensor import no_grad
 from miniinfer.sampling import Strategy
 from minimodel.infer import FastMiniGPT, as_fast
+from minimodel.mini_gpt import MiniGPT
+from minimodel.paged_kv import PagedDecoder
 
 Window = Literal["recompute", "slide"]
 #: What cached generation does once the window is full: crop and prefill again (exactly the uncached path),
 #: or keep decoding with sliding-window attention (RoPE models on the array path; see `minimodel.infer`).
 WINDOWS: tuple[Window, ...] = ("recompute", "slide")
+
+KVLayout = Literal["contiguous", "paged"]
+#: Where cached generation keeps keys and values: one preallocated array per layer, or fixed-size blocks.
+KV_LAYOUTS: tuple[KVLayout, ...] = ("contiguous", "paged")
 
 MaskFn = Callable[[int, tuple[int, ...]], np.ndarray]
 """`(step, generated_ids) -> bool (V,)`: which ids may come next (phase 30's constrained decoding)."""
@@ -113,13 +120,14 @@ def generate(
     stop_ids: Iterable[int] = (),
     mask: MaskFn | None = None,
     window: Window = "recompute",
+    kv_cache: KVLayout = "contiguous",
 ) -> list[int]:
     """The new token ids (the prompt excluded); a stop id ends generation and is included as the last id.
 
     Same model, prompt, strategy and seed give the same ids: the strategy draws from one generator seeded
     here, and the cached and uncached paths feed it identical logits. With the cache, a plain `MiniGPT` runs
     on `minimodel.infer.FastMiniGPT` (plain arrays, no graph; the same tokens). `window` says what happens
-    once the window is full (`WINDOWS`).
+    once the window is full (`WINDOWS`); `kv_cache="paged"` decodes a `MiniGPT` on the paged cache instead.
     """
     prompt = _check_ids("prompt_ids", prompt_ids)
     if not prompt:
@@ -135,7 +143,13 @@ def generate(
     if context_len < 1:
         raise ValueError(f"model.config.context_len must be >= 1, got {context_len}")
     use_cache = cache and isinstance(model, CachedLanguageModel)
-    if use_cache:
+    if kv_cache not in KV_LAYOUTS:
+        raise ValueError(f"kv_cache must be one of {KV_LAYOUTS}, got {kv_cache!r}")
+    if use_cache and kv_cache == "paged":
+        if not isinstance(model, MiniGPT):
+            raise ValueError("kv_cache='paged' needs a MiniGPT")
+        model = PagedDecoder(model)
+    elif use_cache:
         model = as_fast(model)
     elif window == "slide":
         raise ValueError("window='slide' needs the KV cache (cache=True)")
@@ -176,7 +190,9 @@ def generate(
 
 __all__ = [
     "WINDOWS",
+    "KV_LAYOUTS",
     "CachedLanguageModel",
+    "KVLayout",
     "LanguageModel",
     "MaskFn",
     "Window",

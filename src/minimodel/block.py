@@ -16,7 +16,7 @@ from minigrad import init
 from minigrad.nn import LayerNorm, Linear, Module, RMSNorm
 from minigrad.tensor import Tensor
 from minimodel.attention import BoolArray, MultiHeadAttention
-from minimodel.kv_cache import KVCache
+from minimodel.kv_cache import KVStore
 
 RopeTables = tuple[npt.NDArray[np.floating], npt.NDArray[np.floating]]
 
@@ -59,11 +59,15 @@ class TransformerBlock(Module):
         norm: str = "layernorm",
         qkv_bias: bool = False,
         ffn_bias: bool = True,
+        n_kv_heads: int | None = None,
+        window: int | None = None,
         rng: np.random.Generator,
     ) -> None:
         super().__init__()
         self.norm1 = make_norm(norm, d_model)
-        self.attn = MultiHeadAttention(d_model, n_heads, qkv_bias=qkv_bias, rng=rng)
+        self.attn = MultiHeadAttention(
+            d_model, n_heads, qkv_bias=qkv_bias, n_kv_heads=n_kv_heads, window=window, rng=rng
+        )
         self.norm2 = make_norm(norm, d_model)
         self.ffn = FeedForward(d_model, d_ff, bias=ffn_bias, rng=rng)
         self.causal = True
@@ -74,7 +78,7 @@ class TransformerBlock(Module):
         *,
         mask: BoolArray | None = None,
         rope: RopeTables | None = None,
-        cache: KVCache | None = None,
+        cache: KVStore | None = None,
         layer: int = 0,
         start: int = 0,
     ) -> Tensor:

@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from minigrad.nn import LayerNorm
-from minimodel.fused_attention import MASKED
+from minimodel.fused_attention import MASKED, shared_kv_matmul
 from minimodel.mini_gpt import MiniGPT
 from minimodel.positional import rope_phasors, rope_rotate
 
@@ -64,8 +64,8 @@ class _Norm:
 @dataclass(frozen=True)
 class _Layer:
     norm1: _Norm
-    w_qkv: Array  # (D, 3D) [W_q | W_k | W_v]
-    b_qkv: Array | None  # (3D,)
+    w_qkv: Array  # (D, D + 2·D_kv) [W_q | W_k | W_v]
+    b_qkv: Array | None  # (D + 2·D_kv,)
     w_o: Array  # (D, D)
     norm2: _Norm
     w1: Array  # (D, F) fc1.weightᵀ, a view
@@ -124,6 +124,10 @@ class FastMiniGPT:
         self.cfg = cfg
         self.dtype = model.dtype
         self.n_heads, self.d_head, self.d_model = cfg.n_heads, cfg.d_head, cfg.d_model
+        self.n_kv_heads, self.window = (
+            cfg.kv_heads,
+            cfg.sliding_window,
+        )  # phase 27: GQA, sliding window
         self.capacity = cfg.context_len
         weight = model.tok_emb.weight.data
         self._emb: Array = weight  # (V, D)
@@ -144,8 +148,8 @@ class FastMiniGPT:
             self._phasors = self._rope_rows(self._theta, 0, self.capacity)  # (S, D) complex
         self._layers = [self._layer(block) for block in model.blocks]
         self._final = _norm_of(model.norm_f)
-        self._keys: Array | None = None  # (L, B, H, S, Dh)
-        self._values: Array | None = None  # (L, B, H, S, Dh)
+        self._keys: Array | None = None  # (L, B, H_kv, S, Dh)
+        self._values: Array | None = None  # (L, B, H_kv, S, Dh)
         self.length = 0  # positions run since the last prefill (the next token's absolute position)
 
     @property
@@ -178,9 +182,10 @@ class FastMiniGPT:
             length=length,
             dtype=self.dtype,
         )  # (T, Dh/2), computed as precompute_rope does (float64 angles, then the model dtype)
-        heads = np.tile(per_head, self.n_heads)  # (T, D/2)
         scale = np.asarray(1.0 / math.sqrt(self.d_head), dtype=self.dtype)
-        out: Array = np.concatenate([heads * scale, heads], axis=-1)  # (T, D)
+        out: Array = np.concatenate(
+            [np.tile(per_head, self.n_heads) * scale, np.tile(per_head, self.n_kv_heads)], axis=-1
+        )  # (T, (D + D_kv)/2)
         return out
 
     # ------------------------------------------------------------------ the interface
@@ -212,7 +217,7 @@ class FastMiniGPT:
         """
         tokens = self._tokens(ids, "prefill ids")
         batch = tokens.shape[0]
-        shape = (len(self._layers), batch, self.n_heads, self.capacity, self.d_head)
+        shape = (len(self._layers), batch, self.n_kv_heads, self.capacity, self.d_head)
         if self._keys is None or self._keys.shape != shape:
             self._keys = np.zeros(shape, dtype=self.dtype)
             self._values = np.zeros(shape, dtype=self.dtype)
@@ -258,12 +263,32 @@ class FastMiniGPT:
 
     # ------------------------------------------------------------------ the computation
 
+    def _window_blocked(
+        self, window: int, start: int, length: int, keys: int, cache: bool
+    ) -> npt.NDArray[np.bool_]:
+        """(T, Tk) True where a sliding-window model may not read: later keys and keys ≥ W positions back.
+
+        Key slot j holds absolute position j until the cache wraps (`slide`); then slot j holds the newest
+        position ≡ j modulo the capacity.
+        """
+        newest = start + length - 1
+        slots = np.arange(keys)
+        key_pos = slots  # (Tk,) absolute positions of the slots
+        if cache and start + length > self.capacity:
+            key_pos = newest - (newest - slots) % self.capacity
+        pos = (start + np.arange(length))[:, None]  # (T, 1)
+        blocked: npt.NDArray[np.bool_] = (key_pos[None, :] > pos) | (
+            key_pos[None, :] <= pos - window
+        )
+        return blocked
+
     def _run(
         self, tokens: npt.NDArray[np.intp], *, start: int, cache: bool, last_only: bool = False
     ) -> Array:
         """tokens (B, T) at absolute positions start .. start+T-1 → logits (B, T or 1, V)."""
         batch, length = tokens.shape
         d, heads, d_head = self.d_model, self.n_heads, self.d_head
+        kv_heads, d_kv = self.n_kv_heads, self.n_kv_heads * self.d_head
         x = self._emb[tokens].reshape(
             batch * length, d
         )  # (N, D) the residual stream, ours to modify
@@ -285,32 +310,38 @@ class FastMiniGPT:
             keys = np.arange(stored if cache else length)
             past = (stored - length) if cache else 0
             blocked = keys[None, :] > (past + np.arange(length))[:, None]  # (T, Tk)
+        if self.window is not None:  # phase 27: keys W or more positions back are blocked too
+            blocked = self._window_blocked(
+                self.window, start, length, stored if cache else length, cache
+            )
         for index, layer in enumerate(self._layers):
             a = _normalise(x, layer.norm1)  # (N, D)
-            qkv = a @ layer.w_qkv  # (N, 3D)
+            qkv = a @ layer.w_qkv  # (N, D + 2·D_kv)
             if layer.b_qkv is not None:
                 qkv += layer.b_qkv
-            qkv3 = qkv.reshape(batch, length, 3 * d)
+            qkv3 = qkv.reshape(batch, length, d + 2 * d_kv)
             if phasors is not None:
-                qk = rope_rotate(qkv3[..., : 2 * d], phasors)  # (B, T, 2D) Q̃/√Dh | K̃
+                qk = rope_rotate(qkv3[..., : d + d_kv], phasors)  # (B, T, D + D_kv) Q̃/√Dh | K̃
             else:
-                qk = qkv3[..., : 2 * d].copy()
+                qk = qkv3[..., : d + d_kv].copy()
                 qk[..., :d] *= 1.0 / math.sqrt(d_head)
             q = qk[..., :d].reshape(batch, length, heads, d_head).transpose(0, 2, 1, 3)
-            k = qk[..., d:].reshape(batch, length, heads, d_head).transpose(0, 2, 1, 3)
-            v = qkv3[..., 2 * d :].reshape(batch, length, heads, d_head).transpose(0, 2, 1, 3)
+            k = qk[..., d:].reshape(batch, length, kv_heads, d_head).transpose(0, 2, 1, 3)
+            v = (
+                qkv3[..., d + d_kv :].reshape(batch, length, kv_heads, d_head).transpose(0, 2, 1, 3)
+            )  # (B, H_kv, T, Dh)
             if cache and key_buffer is not None and value_buffer is not None:
                 key_buffer[index, :, :, slot : slot + length] = k  # (B, H, T, Dh)
                 value_buffer[index, :, :, slot : slot + length] = v
-                k = key_buffer[index, :, :, :stored]  # (B, H, Tk, Dh) views
+                k = key_buffer[index, :, :, :stored]  # (B, H_kv, Tk, Dh) views
                 v = value_buffer[index, :, :, :stored]
-            p = np.matmul(q, k.swapaxes(-1, -2))  # (B, H, T, Tk)
+            p = shared_kv_matmul(q, k.swapaxes(-1, -2))  # (B, H, T, Tk)
             if blocked is not None:
                 np.copyto(p, MASKED, where=blocked)
             p -= p.max(axis=-1, keepdims=True)
             np.exp(p, out=p)
             p /= p.sum(axis=-1, keepdims=True)
-            o = np.matmul(p, v)  # (B, H, T, Dh)
+            o = shared_kv_matmul(p, v)  # (B, H, T, Dh)
             x += o.transpose(0, 2, 1, 3).reshape(batch * length, d) @ layer.w_o  # (N, D)
             f = _normalise(x, layer.norm2) @ layer.w1  # (N, F)
             if layer.b1 is not None:

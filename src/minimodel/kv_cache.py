@@ -11,10 +11,32 @@ positions). Tensors are stored as plain ndarrays: the cache is inference-only, n
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating]
+
+
+class KVStore(Protocol):
+    """What attention needs from a cache: `KVCache` (contiguous) and phase 27's paged cache both provide it."""
+
+    @property
+    def length(self) -> int: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+    def reset(self) -> None: ...
+
+    def layer_length(self, layer: int) -> int: ...
+
+    def first_position(self, layer: int) -> int: ...
+
+    def append(
+        self, layer: int, keys: FloatArray, values: FloatArray
+    ) -> tuple[FloatArray, FloatArray]: ...
 
 
 class CacheFullError(ValueError):
@@ -50,6 +72,12 @@ class KVCache:
         """Positions held by one layer (they differ only while a forward pass is half-way through)."""
         self._check_layer(layer)
         return self._lengths[layer]
+
+    def first_position(self, layer: int) -> int:
+        """Absolute position of the first key `append` returns: always 0, this cache never evicts (the paged
+        cache of phase 27 can drop blocks that fell out of a sliding window, and then returns a later one)."""
+        self._check_layer(layer)
+        return 0
 
     @property
     def length(self) -> int:
@@ -113,7 +141,11 @@ class KVCache:
 def kv_cache_bytes(
     *, n_layers: int, batch: int, n_heads: int, length: int, d_head: int, itemsize: int = 4
 ) -> int:
-    """The closed form 2 · L · B · H · T · Dh · bytes — what a full cache of that shape holds."""
+    """The closed form 2 · L · B · H · T · Dh · bytes — what a full cache of that shape holds.
+
+    With grouped-query attention pass the *key/value* heads as `n_heads`: only they are cached, so GQA with
+    H_kv heads holds H_kv / H of the MHA bytes (MQA, H_kv = 1, holds 1 / H).
+    """
     for name, value in {
         "n_layers": n_layers,
         "batch": batch,
@@ -127,4 +159,4 @@ def kv_cache_bytes(
     return 2 * n_layers * batch * n_heads * length * d_head * itemsize
 
 
-__all__ = ["CacheFullError", "KVCache", "kv_cache_bytes"]
+__all__ = ["CacheFullError", "KVCache", "KVStore", "kv_cache_bytes"]

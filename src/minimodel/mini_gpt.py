@@ -22,17 +22,25 @@ from minigrad.functional import cross_entropy
 from minigrad.nn import Embedding, Linear, Module, ModuleList
 from minigrad.tensor import Tensor, no_grad
 from minimodel.block import RopeTables, TransformerBlock, make_norm
-from minimodel.kv_cache import KVCache
+from minimodel.kv_cache import KVCache, KVStore
 from minimodel.positional import LearnedPositional, precompute_rope, sinusoidal
 
 NORMS = ("layernorm", "rmsnorm")
 POSITIONS = ("rope", "sinusoidal", "learned")
+#: Config fields added after checkpoints existed: left out of `to_dict` while None (their default).
+OPTIONAL_FIELDS = ("n_kv_heads", "sliding_window")
 
 
 @dataclass(frozen=True)
 class MiniGPTConfig:
     """The architecture. Defaults are DESIGN.md §6's curriculum config (`tiny`); `vocab_size` comes from
-    the tokenizer. `ffn_bias` (not in DESIGN's list) exists because the seed's 131,392 has no FFN biases."""
+    the tokenizer. `ffn_bias` (not in DESIGN's list) exists because the seed's 131,392 has no FFN biases.
+
+    Phase 27 adds two optional fields, both None by default (= the phase-17 model, bit for bit):
+    `n_kv_heads` key/value heads for grouped-query attention (None means n_heads: MHA; 1 is MQA) and
+    `sliding_window` W, each position attending to its W most recent positions only. `to_dict` leaves them
+    out while they are None, so existing checkpoints' metadata is unchanged.
+    """
 
     vocab_size: int
     d_model: int = 64
@@ -45,6 +53,8 @@ class MiniGPTConfig:
     tie_embeddings: bool = True
     qkv_bias: bool = False
     ffn_bias: bool = True
+    n_kv_heads: int | None = None
+    sliding_window: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "context_len"):
@@ -57,6 +67,18 @@ class MiniGPTConfig:
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"MiniGPTConfig.d_model={self.d_model} must be divisible by n_heads={self.n_heads}"
+            )
+        for name in ("n_kv_heads", "sliding_window"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(
+                    f"MiniGPTConfig.{name} must be None or a positive int, got {value!r}"
+                )
+        if self.n_heads % self.kv_heads:
+            raise ValueError(
+                f"MiniGPTConfig.n_kv_heads={self.n_kv_heads} must divide n_heads={self.n_heads}"
             )
         if self.norm not in NORMS:
             raise ValueError(f"MiniGPTConfig.norm must be one of {NORMS}, got {self.norm!r}")
@@ -73,9 +95,18 @@ class MiniGPTConfig:
     def d_head(self) -> int:
         return self.d_model // self.n_heads
 
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads actually used: `n_kv_heads`, or n_heads when it is None."""
+        return self.n_heads if self.n_kv_heads is None else self.n_kv_heads
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types only (ints, strs, bools), for checkpoint metadata."""
-        return asdict(self)
+        """Plain JSON types only (ints, strs, bools), for checkpoint metadata; unset phase-27 fields omitted."""
+        data = asdict(self)
+        for name in OPTIONAL_FIELDS:
+            if data[name] is None:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MiniGPTConfig:
@@ -147,6 +178,8 @@ class MiniGPT(Module):
                 norm=cfg.norm,
                 qkv_bias=cfg.qkv_bias,
                 ffn_bias=cfg.ffn_bias,
+                n_kv_heads=cfg.n_kv_heads,
+                window=cfg.sliding_window,
                 rng=rng,
             )
             for _ in range(cfg.n_layers)
@@ -201,7 +234,7 @@ class MiniGPT(Module):
         tokens: npt.NDArray[np.intp],
         *,
         mask: npt.NDArray[np.bool_] | None = None,
-        cache: KVCache | None = None,
+        cache: KVStore | None = None,
         start: int = 0,
     ) -> Tensor:
         """The one forward path: tokens (B, T) at absolute positions start .. start+T-1 → logits (B, T, V)."""
@@ -242,23 +275,26 @@ class MiniGPT(Module):
         """
         return self.kv_cache.length
 
-    def prefill(self, ids: npt.ArrayLike) -> Tensor:
+    def prefill(self, ids: npt.ArrayLike, *, cache: KVStore | None = None) -> Tensor:
         """Inference only: reset the KV cache, run ids (B, T) from position 0, keep their keys/values.
 
-        Returns logits (B, T, V), equal to `forward(ids)`.
+        Returns logits (B, T, V), equal to `forward(ids)`. `cache` replaces the model's own `kv_cache` for
+        this call (phase 27's paged cache); decode must then be given the same one.
         """
         tokens = self._check_ids(ids, "prefill ids")
-        self.kv_cache.reset()
+        store = self.kv_cache if cache is None else cache
+        store.reset()
         with no_grad():
-            return self._logits(tokens, cache=self.kv_cache, start=0)
+            return self._logits(tokens, cache=store, start=0)
 
-    def decode(self, ids: npt.ArrayLike) -> Tensor:
+    def decode(self, ids: npt.ArrayLike, *, cache: KVStore | None = None) -> Tensor:
         """Inference only: run the new ids (B, Tnew), usually Tnew = 1, after the cached positions.
 
         Returns logits (B, Tnew, V), equal to the last Tnew rows of `forward` over the whole sequence.
         """
         tokens = self._check_ids(ids, "decode ids")
-        cached = self.kv_cache.length
+        store = self.kv_cache if cache is None else cache
+        cached = store.length
         if cached == 0:
             raise ValueError("MiniGPT.decode needs a filled KV cache: call prefill(prompt) first")
         if cached + tokens.shape[1] > self.cfg.context_len:
@@ -266,8 +302,9 @@ class MiniGPT(Module):
                 f"MiniGPT.decode: {cached} cached + {tokens.shape[1]} new positions exceed "
                 f"context_len={self.cfg.context_len}; prefill the cropped window instead"
             )
+        start = self._decode_start() if cache is None else cached
         with no_grad():
-            return self._logits(tokens, cache=self.kv_cache, start=self._decode_start())
+            return self._logits(tokens, cache=store, start=start)
 
     def loss(
         self,
@@ -295,10 +332,15 @@ def param_inventory(model: Module) -> dict[str, int]:
 
 
 def closed_form_param_count(cfg: MiniGPTConfig) -> int:
-    """The parameter count from the config alone; ≈ V·d + L·12·d² when d_ff = 4d and biases are off."""
+    """The parameter count from the config alone; ≈ V·d + L·12·d² when d_ff = 4d and biases are off.
+
+    With H_kv key/value heads W_k and W_v are (d, d_kv), d_kv = H_kv · d/H: GQA saves 2·d·(d − d_kv) per layer.
+    """
     d, f = cfg.d_model, cfg.d_ff
+    d_kv = cfg.kv_heads * cfg.d_head
     norm = 2 * d if cfg.norm == "layernorm" else d  # γ and β, or γ only
-    attention = 4 * d * d + (3 * d if cfg.qkv_bias else 0)  # W_q, W_k, W_v, W_o (+ b_q, b_k, b_v)
+    # W_q, W_o (d, d); W_k, W_v (d, d_kv) (+ b_q, b_k, b_v)
+    attention = 2 * d * d + 2 * d * d_kv + (d + 2 * d_kv if cfg.qkv_bias else 0)
     ffn = 2 * d * f + (f + d if cfg.ffn_bias else 0)
     block = attention + ffn + 2 * norm
     embedding = cfg.vocab_size * d
@@ -310,6 +352,7 @@ def closed_form_param_count(cfg: MiniGPTConfig) -> int:
 __all__ = [
     "GRAMMAR_WIDE",
     "NORMS",
+    "OPTIONAL_FIELDS",
     "POSITIONS",
     "SEED_103680",
     "SEED_131392",

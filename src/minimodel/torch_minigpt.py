@@ -41,18 +41,20 @@ def _rope(x: Any, cos: Any, sin: Any) -> Any:
 class _Attention(nn.Module):  # type: ignore[misc]
     def __init__(self, cfg: MiniGPTConfig) -> None:
         super().__init__()
-        d = cfg.d_model
-        self.n_heads, self.d_head = cfg.n_heads, cfg.d_head
-        self.w_q, self.w_k, self.w_v, self.w_o = (nn.Parameter(torch.empty(d, d)) for _ in range(4))
+        d, d_kv = cfg.d_model, cfg.kv_heads * cfg.d_head
+        self.n_heads, self.d_head, self.n_kv_heads = cfg.n_heads, cfg.d_head, cfg.kv_heads
+        self.window = cfg.sliding_window
+        self.w_q, self.w_o = nn.Parameter(torch.empty(d, d)), nn.Parameter(torch.empty(d, d))
+        self.w_k, self.w_v = nn.Parameter(torch.empty(d, d_kv)), nn.Parameter(torch.empty(d, d_kv))
         self.b_q: Any = nn.Parameter(torch.zeros(d)) if cfg.qkv_bias else None
-        self.b_k: Any = nn.Parameter(torch.zeros(d)) if cfg.qkv_bias else None
-        self.b_v: Any = nn.Parameter(torch.zeros(d)) if cfg.qkv_bias else None
+        self.b_k: Any = nn.Parameter(torch.zeros(d_kv)) if cfg.qkv_bias else None
+        self.b_v: Any = nn.Parameter(torch.zeros(d_kv)) if cfg.qkv_bias else None
         self.causal = True
 
     def _heads(self, x: Any, w: Any, b: Any) -> Any:
         batch, length, _ = x.shape
-        y = x @ w if b is None else x @ w + b  # (B, T, D)
-        return y.view(batch, length, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, Dh)
+        y = x @ w if b is None else x @ w + b  # (B, T, heads · Dh)
+        return y.view(batch, length, -1, self.d_head).transpose(1, 2)  # (B, heads, T, Dh)
 
     def forward(
         self, x: Any, mask: Any, rope: tuple[Any, Any] | None, cache: Any = None, start: int = 0
@@ -60,8 +62,8 @@ class _Attention(nn.Module):  # type: ignore[misc]
         """`cache` = (keys, values), each (B, H, S, Dh): x's positions start.. are written there first."""
         batch, length, d = x.shape
         q = self._heads(x, self.w_q, self.b_q)  # (B, H, T, Dh)
-        k = self._heads(x, self.w_k, self.b_k)  # (B, H, T, Dh)
-        v = self._heads(x, self.w_v, self.b_v)  # (B, H, T, Dh)
+        k = self._heads(x, self.w_k, self.b_k)  # (B, H_kv, T, Dh)
+        v = self._heads(x, self.w_v, self.b_v)  # (B, H_kv, T, Dh)
         if rope is not None:
             q, k = _rope(q, *rope), _rope(k, *rope)  # (B, H, T, Dh) each
         if cache is not None:
@@ -70,12 +72,18 @@ class _Attention(nn.Module):  # type: ignore[misc]
             k, v = (
                 cache[0][:, :, : start + length],
                 cache[1][:, :, : start + length],
-            )  # (B, H, Tk, Dh)
+            )  # (B, H_kv, Tk, Dh)
+        groups = self.n_heads // self.n_kv_heads
+        if groups > 1:  # GQA: query head h reads key/value head h // groups
+            k, v = k.repeat_interleave(groups, dim=1), v.repeat_interleave(groups, dim=1)
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)  # (B, H, T, Tk)
         keys = torch.arange(k.shape[-2])  # (Tk,)
         allowed = torch.ones(length, k.shape[-2], dtype=torch.bool)  # (T, Tk)
         if self.causal:
-            allowed = keys[None, :] <= (start + torch.arange(length))[:, None]
+            pos = (start + torch.arange(length))[:, None]  # (T, 1)
+            allowed = keys[None, :] <= pos
+            if self.window is not None:
+                allowed = allowed & (keys[None, :] > pos - self.window)
         if mask is not None:
             allowed = allowed & mask  # (B, 1, T, T)
         scores = scores.masked_fill(~allowed, MASKED)  # (B, H, T, T)
@@ -181,7 +189,7 @@ class CachedTorchMiniGPT:
     def prefill(self, ids: Any) -> Any:
         """Fresh buffers, ids (B, T) from position 0 → logits (B, T, V) (a tensor, no graph)."""
         cfg, ids = self.model.cfg, torch.as_tensor(ids)
-        shape = (ids.shape[0], cfg.n_heads, cfg.context_len, cfg.d_head)
+        shape = (ids.shape[0], cfg.kv_heads, cfg.context_len, cfg.d_head)
         dtype = self.model.tok_emb.weight.dtype
         self.cache = [
             (torch.zeros(shape, dtype=dtype), torch.zeros(shape, dtype=dtype))

@@ -202,6 +202,7 @@ def disable_user(portal: Portal, conn: Connection, user_id: int, *, actor_id: in
     if user is None:
         raise PortalError(f"no user with id {user_id}", status=404)
     now = portal.now()
+    portal.session_cache.forget_user(user_id)
     conn.execute(update(users).where(users.c.id == user_id).values(disabled_at=now))
     conn.execute(
         update(sessions)
@@ -305,6 +306,7 @@ def redeem_invite(
     if claimed.rowcount != 1:
         raise InviteRejectedError("used")
     store_password(portal, conn, invite.user.id, sealed)
+    portal.session_cache.forget_user(invite.user.id)
     revoked = conn.execute(
         update(sessions)
         .where(sessions.c.user_id == invite.user.id, sessions.c.revoked_at.is_(None))
@@ -336,5 +338,6 @@ def update_profile(
     if timezone is not None:
         values["timezone"] = check_timezone(timezone)
     if values:
+        portal.session_cache.forget_user(user_id)  # sessions carry the user's name and locale
         conn.execute(update(users).where(users.c.id == user_id).values(**values))
         audit.record(portal, conn, "user.updated", actor_id=user_id, fields=sorted(values))

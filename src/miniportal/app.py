@@ -33,6 +33,20 @@ from miniportal.web import LoginRequiredError, context, login_url, page
 STATIC = Path(__file__).parent / "static"
 
 
+#: Every page and form of the portal (tests walk these to check conventions across the whole app).
+ROUTERS = (
+    pages.router,
+    auth.router,
+    notes.router,
+    journal.router,
+    me.router,
+    admin.router,
+    assess.router,
+    review.router,
+    cohort.router,
+)
+
+
 def _load_quizzes(folder: Path) -> dict[int, Quiz]:
     return load_quizzes(folder) if folder.is_dir() else {}
 
@@ -106,17 +120,7 @@ def create_app(
     )
     install_log_redaction()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (
-        pages.router,
-        auth.router,
-        notes.router,
-        journal.router,
-        me.router,
-        admin.router,
-        assess.router,
-        review.router,
-        cohort.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     _install_handlers(app)
     app.add_middleware(

@@ -1,4 +1,4 @@
-"""The portal's moving parts in one object: settings, engine, vault and clock.
+"""The portal's moving parts in one object: settings, engine, vault, clock and the session cache.
 
 The app factory and the `lynx portal` commands both build one of these, so an invite made from the terminal and
 one made from the admin page go through the same code.
@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 
 from miniportal.db import make_engine, utcnow
+from miniportal.sessioncache import SessionCache
 from miniportal.settings import PortalSettings
 from minivault import ColumnCipher, PasswordHasher
+
+if TYPE_CHECKING:
+    from miniportal.sessions import Session
 
 
 @dataclass
@@ -25,6 +30,7 @@ class Portal:
     cipher: ColumnCipher
     hasher: PasswordHasher
     clock: Callable[[], datetime] = field(default=utcnow)
+    session_cache: SessionCache[Session] = field(default_factory=lambda: SessionCache(0))
 
     @classmethod
     def build(cls, settings: PortalSettings, *, engine: Engine | None = None) -> Portal:
@@ -33,6 +39,7 @@ class Portal:
             engine=engine if engine is not None else make_engine(settings.database_url),
             cipher=ColumnCipher.from_master_key(settings.master_key),
             hasher=PasswordHasher(settings.pepper, settings.argon2),
+            session_cache=SessionCache(settings.session_cache_s),
         )
 
     def now(self) -> datetime:

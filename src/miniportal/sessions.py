@@ -2,7 +2,8 @@
 
 The cookie carries a random bearer token signed with the session secret; the database stores only its SHA-256,
 so a leaked database cannot be replayed as cookies. A session lives 30 days from last use (rolling) and never
-more than 90 days from login (absolute); revoking sets `revoked_at`, which every request checks.
+more than 90 days from login (absolute); revoking sets `revoked_at`, which every request checks (through a
+short per-process cache that revocation clears: `miniportal.sessioncache`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import Connection, insert, select, update
@@ -19,6 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 from miniportal.accounts import User
 from miniportal.db import sessions, users
 from miniportal.service import Portal
+from miniportal.sessioncache import Cached
 
 SESSION_COOKIE = "lynx_session"
 ANON_COOKIE = "lynx_anon"
@@ -78,40 +81,55 @@ def start(
     return sign_token(portal, token)
 
 
-def resolve(portal: Portal, conn: Connection, cookie: str | None) -> Session | None:
-    """The live session behind a cookie, extending its rolling expiry at most once per `session_touch_s`."""
+def resolve(portal: Portal, cookie: str | None) -> Session | None:
+    """The live session behind a cookie, extending its rolling expiry at most once per `session_touch_s`.
+
+    A session the database vouched for within `session_cache_s` is taken from `portal.session_cache`
+    (expiry still checked here); only a miss, or a hit due for its touch, runs the query.
+    """
     token = cookie_token(portal, cookie)
     if token is None:
         return None
     sid = token_id(token)
-    row = (
-        conn.execute(
-            select(sessions, users)
-            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(sessions.c.id == sid)
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
     now = portal.now()
+    cached = portal.session_cache.get(sid)
     if (
-        row["revoked_at"] is not None
-        or row["expires_at"] <= now
-        or row["absolute_expires_at"] <= now
-        or row["disabled_at"] is not None
+        cached is not None
+        and _live(now, cached.expires_at, cached.absolute_expires_at)
+        and (now - cached.last_seen_at).total_seconds() < portal.settings.session_touch_s
     ):
-        return None
-    if (now - row["last_seen_at"]).total_seconds() >= portal.settings.session_touch_s:
-        expires = min(
-            now + timedelta(seconds=portal.settings.session_rolling_s), row["absolute_expires_at"]
+        return cached.session
+    generation = portal.session_cache.generation()
+    with portal.engine.begin() as conn:
+        row = (
+            conn.execute(
+                select(sessions, users)
+                .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+                .where(sessions.c.id == sid)
+            )
+            .mappings()
+            .first()
         )
-        conn.execute(
-            update(sessions)
-            .where(sessions.c.id == sid)
-            .values(last_seen_at=now, expires_at=expires)
-        )
+        if row is None:
+            return None
+        if (
+            row["revoked_at"] is not None
+            or row["disabled_at"] is not None
+            or not _live(now, row["expires_at"], row["absolute_expires_at"])
+        ):
+            return None
+        last_seen, expires = row["last_seen_at"], row["expires_at"]
+        if (now - last_seen).total_seconds() >= portal.settings.session_touch_s:
+            last_seen = now
+            expires = min(
+                now + timedelta(seconds=portal.settings.session_rolling_s),
+                row["absolute_expires_at"],
+            )
+            conn.execute(
+                update(sessions)
+                .where(sessions.c.id == sid)
+                .values(last_seen_at=last_seen, expires_at=expires)
+            )
     user = User(
         id=int(row["user_id"]),
         username=row["username"],
@@ -121,10 +139,21 @@ def resolve(portal: Portal, conn: Connection, cookie: str | None) -> Session | N
         timezone=row["timezone"],
         disabled=False,
     )
-    return Session(sid, user)
+    session = Session(sid, user)
+    portal.session_cache.put(
+        sid,
+        Cached(session, user.id, last_seen, expires, row["absolute_expires_at"], time.monotonic()),
+        generation,
+    )
+    return session
+
+
+def _live(now: datetime, expires_at: datetime, absolute_at: datetime) -> bool:
+    return expires_at > now and absolute_at > now
 
 
 def revoke(portal: Portal, conn: Connection, session_id: str) -> None:
+    portal.session_cache.forget(session_id)
     conn.execute(
         update(sessions)
         .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
@@ -134,6 +163,7 @@ def revoke(portal: Portal, conn: Connection, session_id: str) -> None:
 
 def revoke_all(portal: Portal, conn: Connection, user_id: int, *, keep: str | None = None) -> int:
     """Revoke every live session of a user (optionally but one); returns how many."""
+    portal.session_cache.forget_user(user_id)
     query = update(sessions).where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
     if keep is not None:
         query = query.where(sessions.c.id != keep)

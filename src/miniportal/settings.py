@@ -70,6 +70,9 @@ class PortalSettings:
     session_rolling_s: int = 30 * 24 * 3600
     session_absolute_s: int = 90 * 24 * 3600
     session_touch_s: int = 3600
+    session_cache_s: int = (
+        10  # remember a validated session this long per process (`miniportal.sessioncache`)
+    )
     max_body_bytes: int = 64 * 1024
     login_limit_per_user: int = 5
     login_limit_per_ip: int = 20
@@ -214,6 +217,7 @@ def settings_from_env(
         argon2_slots=_int(env, "ARGON2_SLOTS", default_argon2_slots(), 1),
         argon2_queue=queue if (queue := _int(env, "ARGON2_QUEUE", -1, 0)) >= 0 else None,
         argon2_wait_s=_int(env, "ARGON2_WAIT_MS", 2000, 0) / 1000.0,
+        session_cache_s=_int(env, "SESSION_CACHE_S", 10, 0),
         trusted_proxies=parse_trusted_proxies(env.get(PREFIX + "TRUSTED_PROXIES", "")),
         **optional,  # type: ignore[arg-type]
     )

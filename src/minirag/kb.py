@@ -13,8 +13,13 @@ validator check it and a coverage table be generated instead of typed.
     verbs: [study, stop]
     tenses: [past_simple, past_participle]
     persons: [1sg, 2sg, 3sg]
+    examples:
+      - {verb: study, tense: past_simple, person: 1sg, en: I studied, es: yo estudié}
     ---
     Markdown body ...
+
+`examples` is optional: each entry is one cell of the truth table written out, which the validator
+(`minirag.kb_validate`) compares with `data/conjugation_table.json`. `data/kb/README.md` documents the markup.
 """
 
 from __future__ import annotations
@@ -38,6 +43,17 @@ class KBError(LynxError, ValueError):
 
 
 @dataclass(frozen=True)
+class Example:
+    """A correct example as data, so it can be checked against the truth table instead of trusted."""
+
+    verb: str
+    tense: str
+    person: str | None  # None only for the person-invariant tenses (infinitive, past participle)
+    en: str
+    es: str | None  # the Spanish of the cell, when the rule gives it
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str  # shared by the English and Spanish versions
     lang: str  # "en" | "es"
@@ -48,6 +64,7 @@ class Rule:
     persons: tuple[str, ...]
     body: str  # markdown, front matter removed
     path: Path
+    examples: tuple[Example, ...] = ()
 
     @property
     def key(self) -> str:
@@ -64,6 +81,32 @@ def _strings(path: Path, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise KBError(f"{path}: front matter `{name}` must be a list of strings")
     return tuple(value)
+
+
+def _examples(path: Path, meta: dict[str, Any]) -> tuple[Example, ...]:
+    value = meta.get("examples", [])
+    if not isinstance(value, list):
+        raise KBError(f"{path}: front matter `examples` must be a list of mappings")
+    out = []
+    for i, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            raise KBError(f"{path}: example {i} must be a mapping with verb, tense, person, en, es")
+        fields: dict[str, str | None] = {}
+        for name in ("verb", "tense", "person", "en", "es"):
+            raw = item.get(name)
+            if raw is not None and not isinstance(raw, str):
+                raise KBError(f"{path}: example {i} field `{name}` must be a string")
+            fields[name] = raw
+        unknown = sorted(set(item) - set(fields))
+        if unknown:
+            raise KBError(
+                f"{path}: example {i} has unknown field(s) {', '.join(map(str, unknown))}"
+            )
+        verb, tense, en = fields["verb"], fields["tense"], fields["en"]
+        if not verb or not tense or not en:
+            raise KBError(f"{path}: example {i} needs `verb`, `tense` and `en`")
+        out.append(Example(verb, tense, fields["person"], en, fields["es"]))
+    return tuple(out)
 
 
 def parse_rule(path: Path) -> Rule:
@@ -103,6 +146,7 @@ def parse_rule(path: Path) -> Rule:
         persons=_strings(path, meta, "persons"),
         body=body,
         path=path,
+        examples=_examples(path, meta),
     )
 
 
@@ -121,4 +165,4 @@ def load_rules(folder: Path | None = None) -> list[Rule]:
     return sorted(rules, key=lambda r: r.key)
 
 
-__all__ = ["LANGS", "KBError", "Rule", "kb_dir", "load_rules", "parse_rule"]
+__all__ = ["LANGS", "Example", "KBError", "Rule", "kb_dir", "load_rules", "parse_rule"]

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from lynx_cortex.errors import LynxError
-from lynx_cortex.labkit import MODE_ENV, jsonable, lab_mode, settings
+from lynx_cortex.labkit import (
+    MODE_ENV,
+    interleaved_seconds,
+    jsonable,
+    lab_mode,
+    paired_median_ratio,
+    settings,
+)
 from lynx_cortex.registry import LabContext
 
 
@@ -63,3 +70,21 @@ def test_cli_mode_option_and_bad_mode(tmp_path: Path, monkeypatch: pytest.Monkey
         (Path(good.output.strip().splitlines()[-1]) / "manifest.json").read_text()
     )
     assert manifest["config"]["mode"] == "smoke" and manifest["config"]["learners"] == 3
+
+
+def test_sides_take_turns_round_by_round() -> None:
+    calls: list[str] = []
+    seconds = interleaved_seconds(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3
+    )
+    assert calls == ["a", "b"] * 3
+    assert {k: len(v) for k, v in seconds.items()} == {"a": 3, "b": 3}
+    assert all(t >= 0.0 for times in seconds.values() for t in times)
+
+
+def test_the_paired_ratio_is_the_median_of_per_round_ratios() -> None:
+    # per-round ratios 2, 3, 100: the one slowed round does not move the median; the ratio of medians would
+    # be 4 / 1 = 4 here, so the pairing is what the value shows
+    assert paired_median_ratio([2.0, 6.0, 4.0], [1.0, 2.0, 0.04]) == 3.0
+    with pytest.raises(ValueError, match="same"):
+        paired_median_ratio([1.0], [1.0, 2.0])

@@ -10,7 +10,7 @@ from lynx_cortex import registry
 from lynx_cortex.catalog import plugin_modules
 from lynx_cortex.errors import LynxError
 from lynx_cortex.registry import BreakOutcome, LabContext, parse_phase
-from lynx_cortex.runner import execute, run_lab
+from lynx_cortex.runner import execute, run_break, run_lab
 
 
 def test_lab_ids_are_validated() -> None:
@@ -87,3 +87,19 @@ def test_default_output_is_time_stamped(tmp_path: Path, monkeypatch: pytest.Monk
 def test_break_outcome_is_plain_data() -> None:
     outcome = BreakOutcome(healthy={"a": 1}, broken={"a": 2}, symptom="s", detected=True)
     assert outcome.detected and outcome.broken["a"] == 2
+
+
+def test_a_break_sees_the_config_it_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_BREAKS", {})
+
+    def sized(ctx: LabContext) -> BreakOutcome:
+        size = ctx.config.get("size", 1)
+        return BreakOutcome(healthy={"size": size}, broken={}, symptom="", detected=True)
+
+    registry.breaks(40, title="config reaches the break", change="nothing")(sized)
+    record = run_break(40, out=tmp_path / "run", config={"size": 7})
+    assert record.outcome.healthy == {"size": 7}
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["size"] == 7

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minicorpus.framing import BOS, NO_ERROR, SEP, Answer, parse_answer, prompt, split_row
+from minicorpus.framing import (
+    BOS,
+    NO_ERROR,
+    SEP,
+    Answer,
+    parse_answer,
+    prompt,
+    reference_correction,
+    split_row,
+)
 
 TUTOR_WRONG = {
     "id": "000007",
@@ -56,3 +65,17 @@ texts = st.text(alphabet=st.characters(blacklist_characters="<|>"), max_size=40)
 def test_parse_answer_inverts_the_target_framing(correction: str, code: str, spanish: str) -> None:
     target = f"{correction}{SEP}{code}{SEP}{spanish}{BOS}"
     assert parse_answer(target) == Answer(correction, code, spanish)
+
+
+def test_the_reference_correction_is_the_sentence_for_a_correct_row_and_the_fix_otherwise() -> None:
+    correct = {"id": "c", "text": "She eats.", "spanish": "Ella come.", "label": "correct"}
+    wrong = {
+        "id": "w",
+        "text": "She eat.",
+        "correct_text": "She eats.",
+        "spanish": "Ella come.",
+        "label": "incorrect",
+        "error_type": "missing_third_person_s",
+    }
+    assert reference_correction(correct) == "She eats."
+    assert reference_correction(wrong) == "She eats."

@@ -64,3 +64,37 @@ def test_the_same_rule_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "other" / "b.en.md").write_text(GOOD, encoding="utf-8")
     with pytest.raises(KBError, match="also defined"):
         load_rules(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("examples", "named"),
+    [
+        ("examples: {verb: eat}", "must be a list"),
+        ("examples: [eat]", "example 1 must be a mapping"),
+        ("examples:\n  - {verb: eat, tense: past_simple, en: I ate, colour: red}", "unknown field"),
+        ("examples:\n  - {verb: eat, tense: past_simple}", "needs `verb`, `tense` and `en`"),
+        ("examples:\n  - {verb: eat, tense: past_simple, en: [I ate]}", "`en` must be a string"),
+    ],
+)
+def test_a_bad_example_list_is_named(tmp_path: Path, examples: str, named: str) -> None:
+    path = _write(
+        tmp_path,
+        "bad.en.md",
+        GOOD.replace("persons: [1sg, 2sg, 3sg]\n", f"persons: [1sg]\n{examples}\n"),
+    )
+    with pytest.raises(KBError, match=named) as info:
+        parse_rule(path)
+    assert str(path) in str(info.value)
+
+
+def test_examples_are_read_as_cells(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "persons: [1sg, 2sg, 3sg]\n",
+        "persons: [1sg]\nexamples:\n  - {verb: study, tense: past_simple, person: 1sg, en: I studied, es: yo estudié}\n"
+        "  - {verb: study, tense: past_participle, en: studied}\n",
+    )
+    rule = parse_rule(_write(tmp_path, "past-ed-spelling.en.md", text))
+    assert [(e.verb, e.tense, e.person, e.en, e.es) for e in rule.examples] == [
+        ("study", "past_simple", "1sg", "I studied", "yo estudié"),
+        ("study", "past_participle", None, "studied", None),
+    ]

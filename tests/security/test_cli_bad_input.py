@@ -172,6 +172,11 @@ CASES: list[Case] = [
         LYNX_PORTAL_DATABASE_URL="sqlite:///{under_file}/portal.db",
     ),
     case("up", "host", "--host", "no such host!", root=PORTAL),
+    # --- benchmarks: every bad argument is refused before any lab runs
+    *(case("bench", "baseline", "--baseline", f, "--out", "{new}") for f in FILES),
+    case("bench", "labs", "--lab", "99-nope", "--out", "{new}"),
+    case("bench", "out", "--out", "{under_file}"),
+    case("bench", "out", "--out", "{garbage}"),
     case("portal serve", "port", "--port", "{busy_port}", root=PORTAL),
 ]
 

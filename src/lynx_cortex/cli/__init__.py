@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "sample": "lynx_cortex.cli.train:sample",
     "eval": "lynx_cortex.cli.eval:eval_command",
     "rag": "lynx_cortex.cli.rag:group",
+    "bench": "lynx_cortex.cli.bench:bench",
 }
 
 
@@ -56,7 +57,7 @@ def _one_line_warning(
 
 
 #: Commands whose results must not depend on Python's per-process string-hash secret.
-REPRODUCIBLE = (("lab", "run"), ("break", "run"), ("phase", "check"), ("train",))
+REPRODUCIBLE = (("lab", "run"), ("break", "run"), ("phase", "check"), ("train",), ("bench",))
 FIXED_HASHSEED = "0"
 
 

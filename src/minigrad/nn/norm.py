@@ -42,7 +42,37 @@ def _check_last_axis(layer: str, x: Tensor, d: int) -> None:
         raise ValueError(f"{layer}({d}) needs inputs whose last axis is {d}, got shape {x.shape}")
 
 
-class LayerNorm(Module):
+class _LastAxisNorm(Module):
+    """What LayerNorm and RMSNorm share: checks, γ, the fused/composed switch; subclasses give the maths."""
+
+    def __init__(
+        self, d: int, eps: float, *, elementwise_affine: bool, dtype: npt.DTypeLike
+    ) -> None:
+        super().__init__()
+        _check_dim(type(self).__name__, d)
+        _check_eps(eps)
+        self.d = int(d)
+        self.eps = float(eps)
+        self.fused = True  # False: `forward` runs `composed` (same numbers, autograd's backward)
+        self.weight: Parameter | None = (
+            Parameter(np.ones(d), dtype=dtype) if elementwise_affine else None  # (D,) γ
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_last_axis(type(self).__name__, x, self.d)
+        return self._one_node(x) if self.fused else self.composed(x)  # (..., D)
+
+    def _one_node(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def composed(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"{self.d}, eps={self.eps:g}"
+
+
+class LayerNorm(_LastAxisNorm):
     """y = γ · (x − mean) / √(var + ε) + β over the last axis (biased variance, as PyTorch)."""
 
     def __init__(
@@ -54,23 +84,12 @@ class LayerNorm(Module):
         bias: bool = True,
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
-        super().__init__()
-        _check_dim("LayerNorm", d)
-        _check_eps(eps)
-        self.d = int(d)
-        self.eps = float(eps)
-        self.fused = True  # False: `forward` runs `composed` (same numbers, autograd's backward)
-        self.weight: Parameter | None = (
-            Parameter(np.ones(d), dtype=dtype) if elementwise_affine else None  # (D,) γ
-        )
+        super().__init__(d, eps, elementwise_affine=elementwise_affine, dtype=dtype)
         self.bias: Parameter | None = (
             Parameter(np.zeros(d), dtype=dtype) if elementwise_affine and bias else None  # (D,) β
         )
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_last_axis("LayerNorm", x, self.d)
-        if not self.fused:
-            return self.composed(x)
+    def _one_node(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.weight, self.bias, self.eps)  # (..., D), one node
 
     def composed(self, x: Tensor) -> Tensor:
@@ -86,11 +105,8 @@ class LayerNorm(Module):
             y = y + self.bias  # (..., D)
         return y
 
-    def extra_repr(self) -> str:
-        return f"{self.d}, eps={self.eps:g}"
 
-
-class RMSNorm(Module):
+class RMSNorm(_LastAxisNorm):
     """y = γ · x / √(mean(x²) + ε) over the last axis; γ starts at 1 (γ = 0 would zero the block)."""
 
     def __init__(
@@ -101,20 +117,9 @@ class RMSNorm(Module):
         elementwise_affine: bool = True,
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
-        super().__init__()
-        _check_dim("RMSNorm", d)
-        _check_eps(eps)
-        self.d = int(d)
-        self.eps = float(eps)
-        self.fused = True  # False: `forward` runs `composed` (same numbers, autograd's backward)
-        self.weight: Parameter | None = (
-            Parameter(np.ones(d), dtype=dtype) if elementwise_affine else None  # (D,) γ
-        )
+        super().__init__(d, eps, elementwise_affine=elementwise_affine, dtype=dtype)
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_last_axis("RMSNorm", x, self.d)
-        if not self.fused:
-            return self.composed(x)
+    def _one_node(self, x: Tensor) -> Tensor:
         return rms_norm(x, self.weight, self.eps)  # (..., D), one node
 
     def composed(self, x: Tensor) -> Tensor:
@@ -125,9 +130,6 @@ class RMSNorm(Module):
         if self.weight is not None:
             y = y * self.weight  # (..., D)
         return y
-
-    def extra_repr(self) -> str:
-        return f"{self.d}, eps={self.eps:g}"
 
 
 class BatchNorm1d(Module):

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from minigrad._broadcast import unbroadcast
+from minigrad.graph import topological_order
 from minigrad.tensor.base import Array, LocalGrad, Operand, as_float_array
 from minigrad.tensor.elementwise import ElementwiseOps
 from minigrad.tensor.products import ProductOps
@@ -206,22 +207,8 @@ class Tensor(ElementwiseOps, ReductionOps, ShapeOps, ProductOps):
             )  # a leaf owns a writable gradient, never an alias of another node's
 
     def _topological_order(self) -> list[Tensor]:
-        """Nodes that require grad, parents before children (iterative DFS, no recursion limit)."""
-        order: list[Tensor] = []
-        entered: set[Tensor] = set()  # identity hashing: Tensor does not override __eq__/__hash__
-        done: set[Tensor] = set()
-        stack: list[Tensor] = [self]
-        while stack:
-            node = stack.pop()
-            if node in entered:  # second visit: every parent is already in `order`
-                if node not in done:
-                    done.add(node)
-                    order.append(node)
-                continue
-            entered.add(node)
-            stack.append(node)  # come back to it after its parents
-            stack.extend(p for p in node._prev if p.requires_grad and p not in entered)
-        return order
+        """Nodes that require grad, parents before children (`minigrad.graph`)."""
+        return topological_order(self, lambda node: (p for p in node._prev if p.requires_grad))
 
     def backward(self, grad: Operand | None = None) -> None:
         """Propagate d(self)/d(node) to every tensor that requires grad.

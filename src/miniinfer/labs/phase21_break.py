@@ -27,7 +27,7 @@ from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks
-from minicorpus.framing import BOS, SEP, parse_answer, split_row
+from minicorpus.framing import BOS, SEP, reference_correction
 from minicorpus.tutor_build import load_tutor_split
 from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Strategy, TopP
@@ -70,7 +70,7 @@ def sample_table(
 ) -> dict[str, dict[str, float]]:
     """Correctness, diversity and tail rate of top-p sampling at each p of `PS` (see the module docstring)."""
     tokenizer = load_tokenizer()
-    targets = [parse_answer(split_row(row)[1]).correction for row in rows]
+    targets = [reference_correction(row) for row in rows]
     table: dict[str, dict[str, float]] = {}
     for p in track(PS, desc="top-p"):
         recorder = Recorder(TopP(p))

@@ -21,7 +21,7 @@ from lynx_cortex.paths import data_dir
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import LabContext, lab
-from minicorpus.framing import correction_of, parse_answer, split_row
+from minicorpus.framing import correction_of, reference_correction
 from minicorpus.tutor_build import load_tutor_split
 from miniinfer.prompting import sample_continuations
 from miniinfer.sampling import Temperature, TopK, TopP, entropy
@@ -70,8 +70,7 @@ def probe_rows(n: int) -> list[Probe]:
     picks = np.linspace(0, len(rows) - 1, n).round().astype(int)
     probes = []
     for i in picks:
-        source, target = split_row(rows[i])
-        probes.append(Probe(str(rows[i]["text"]), str(parse_answer(target).correction)))
+        probes.append(Probe(str(rows[i]["text"]), reference_correction(rows[i])))
     return probes
 
 

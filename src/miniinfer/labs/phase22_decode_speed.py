@@ -14,15 +14,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lynx_cortex.labkit import settings
+from lynx_cortex.labkit import interleaved_seconds, paired_median_ratio, settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minimodel.infer import FastMiniGPT
@@ -80,12 +80,13 @@ def measure(
     tokens = {
         side: greedy_run(r, p, new_tokens, f) for side, (r, f, p) in runners.items()
     }  # + warm-up
-    seconds: dict[str, list[float]] = {side: [] for side in runners}
-    for _ in range(rounds):
-        for side, (runner, to_array, ids) in runners.items():
-            start = time.perf_counter()
-            greedy_run(runner, ids, new_tokens, to_array)
-            seconds[side].append(time.perf_counter() - start)
+    seconds = interleaved_seconds(
+        {
+            side: partial(greedy_run, runner, ids, new_tokens, to_array)
+            for side, (runner, to_array, ids) in runners.items()
+        },
+        rounds,
+    )
     generated = batch * new_tokens
     result: dict[str, Any] = {
         "batch": batch,
@@ -95,13 +96,11 @@ def measure(
         "seconds": seconds,
         "tokens_agree": bool(np.array_equal(tokens["graph"], tokens["array"])),
     }
-    graph, array = np.array(seconds["graph"]), np.array(seconds["array"])
-    result["array_speedup_over_graph"] = float(np.median(graph / array))
+    result["array_speedup_over_graph"] = paired_median_ratio(seconds["graph"], seconds["array"])
     if "torch" in seconds:
-        torch_s = np.array(seconds["torch"])
         # tokens/s relative to torch's, paired per round: > 1 means faster than torch
-        result["array_over_torch"] = float(np.median(torch_s / array))
-        result["graph_over_torch"] = float(np.median(torch_s / graph))
+        result["array_over_torch"] = paired_median_ratio(seconds["torch"], seconds["array"])
+        result["graph_over_torch"] = paired_median_ratio(seconds["torch"], seconds["graph"])
         result["torch_tokens_agree"] = bool(np.array_equal(tokens["torch"], tokens["array"]))
     return result
 

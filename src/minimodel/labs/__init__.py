@@ -1,1 +1,1 @@
-"""minimodel's labs and breaks (phases 13-17); `lynx_cortex.catalog` imports every module here."""
+"""minimodel's labs and breaks (phases 13-17 and 27); `lynx_cortex.catalog` imports every module here."""

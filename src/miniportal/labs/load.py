@@ -17,14 +17,9 @@ import asyncio
 import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,13 +31,10 @@ from lynx_cortex.paths import docs_dir
 from lynx_cortex.phases import PHASES
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
-from miniportal import accounts
 from miniportal.db import notes, users
-from miniportal.migrate import migrate
+from miniportal.labs.liveserver import PASSWORD, live_portal
 from miniportal.service import Portal
-from miniportal.settings import PortalSettings
 
-PASSWORD = "load-test passphrase 41"  # noqa: S105  # throwaway accounts in a temporary database
 CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]{64})"')
 NOTE_EVERY = 5
 
@@ -56,12 +48,6 @@ class Tally:
     written: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
     raw = os.environ.get(name, "")
     if not raw:
@@ -69,20 +55,6 @@ def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
     if not raw.isdigit() or int(raw) < minimum:
         raise LynxError(f"{name} must be an integer >= {minimum}, got {raw!r}")
     return int(raw)
-
-
-def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the portal exited early with code {server.returncode}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the portal did not answer {base}/healthz within {timeout_s} s")
 
 
 async def _login(
@@ -242,52 +214,20 @@ def portal_load(ctx: LabContext) -> Mapping[str, Any]:
     ctx.config.update(
         users=users_n, seconds=seconds, think_ms=think_ms, note_every=NOTE_EVERY, pages=len(pages)
     )
-    with tempfile.TemporaryDirectory(prefix="lynx-load-") as tmp:
-        settings = PortalSettings(
-            session_secret=secrets.token_urlsafe(40),
-            pepper=secrets.token_urlsafe(40),
-            master_key=secrets.token_urlsafe(40),
-            database_url=f"sqlite:///{Path(tmp) / 'portal.db'}",
+    names = [f"learner{index:02d}" for index in range(users_n)]
+    tally = Tally()
+    limit = {"LYNX_PORTAL_LOGIN_LIMIT_PER_IP": str(users_n + 10)}
+    with live_portal(names, env=limit) as live:
+        verify_ms = _verify_ms(live.portal)
+        wall = asyncio.run(
+            _drive(live.base, names, pages, float(seconds), tally, ctx.seed, think_ms / 1000.0)
         )
-        portal = Portal.build(settings)
-        migrate(portal.engine)
-        verify_ms = _verify_ms(portal)
-        names = [f"learner{index:02d}" for index in range(users_n)]
-        with portal.engine.begin() as conn:
-            for name in names:
-                user = accounts.create_user(portal, conn, name)
-                accounts.store_password(
-                    portal, conn, user.id, accounts.seal_password(portal, user.id, PASSWORD)
-                )
-        port = _free_port()
-        env = {
-            **os.environ,
-            "LYNX_PORTAL_SESSION_SECRET": settings.session_secret,
-            "LYNX_PORTAL_PEPPER": settings.pepper,
-            "LYNX_PORTAL_MASTER_KEY": settings.master_key,
-            "LYNX_PORTAL_DATABASE_URL": settings.database_url,
-            "LYNX_PORTAL_LOGIN_LIMIT_PER_IP": str(users_n + 10),
-        }
-        command = [
-            sys.executable, "-m", "uvicorn", "miniportal.app:create_app_from_env", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers",
-        ]  # fmt: skip
-        server = subprocess.Popen(command, env=env)  # noqa: S603  # our own interpreter and module
-        base = f"http://127.0.0.1:{port}"
-        tally = Tally()
-        try:
-            _wait_healthy(base, server)
-            wall = asyncio.run(
-                _drive(base, names, pages, float(seconds), tally, ctx.seed, think_ms / 1000.0)
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        with portal.engine.connect() as conn:
+        live.server.terminate()
+        live.server.wait(timeout=30)
+        with live.portal.engine.connect() as conn:
             stored = conn.execute(
                 select(users.c.username, notes.c.body).join(users, users.c.id == notes.c.user_id)
             ).all()
-        portal.engine.dispose()
     read_back = {(name, body) for name, body in stored}
     written = {(name, body) for name, bodies in tally.written.items() for body in bodies}
     stats = {route: _percentiles(values) for route, values in tally.latencies.items()}

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from lynx_cortex.phases import PHASES
 from miniportal import learning
 from miniportal.errors import NotFoundError
-from miniportal.web import context, form, page, redirect, text_field
+from miniportal.web import FormFields, checked_form, context, page, redirect, text_field
 
 router = APIRouter()
 
@@ -20,7 +20,7 @@ def _note_id(raw: str) -> int:
 
 
 @router.get("/notes")
-async def list_notes(request: Request) -> Response:
+def list_notes(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -32,9 +32,9 @@ async def list_notes(request: Request) -> Response:
 
 
 @router.post("/notes")
-async def create_note(request: Request) -> Response:
+def create_note(request: Request, raw: FormFields) -> Response:
     ctx = context(request)
-    fields = await form(ctx)
+    fields = checked_form(ctx, raw)
     user = ctx.require_user()
     page_path = text_field(fields, "page", max_len=64)
     anchor = text_field(fields, "anchor", max_len=128)
@@ -45,9 +45,9 @@ async def create_note(request: Request) -> Response:
 
 
 @router.post("/notes/{note_id}/edit")
-async def edit_note(request: Request, note_id: str) -> Response:
+def edit_note(request: Request, note_id: str, raw: FormFields) -> Response:
     ctx = context(request)
-    fields = await form(ctx)
+    fields = checked_form(ctx, raw)
     user = ctx.require_user()
     body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024, multiline=True)
     with ctx.portal.engine.begin() as conn:
@@ -56,9 +56,9 @@ async def edit_note(request: Request, note_id: str) -> Response:
 
 
 @router.post("/notes/{note_id}/delete")
-async def delete_note(request: Request, note_id: str) -> Response:
+def delete_note(request: Request, note_id: str, raw: FormFields) -> Response:
     ctx = context(request)
-    await form(ctx)
+    checked_form(ctx, raw)
     user = ctx.require_user()
     with ctx.portal.engine.begin() as conn:
         note = learning.delete_note(conn, user.id, _note_id(note_id))

@@ -17,8 +17,17 @@ from miniportal.content import Slot
 from miniportal.db import STATUSES
 from miniportal.errors import NotFoundError, PortalError
 from miniportal.i18n import LOCALE_COOKIE, LOCALES
-from miniportal.notes_html import note_slot
-from miniportal.web import Ctx, context, form, page, redirect, safe_next, text_field
+from miniportal.notes_html import NoteSlots
+from miniportal.web import (
+    Ctx,
+    FormFields,
+    checked_form,
+    context,
+    page,
+    redirect,
+    safe_next,
+    text_field,
+)
 
 router = APIRouter()
 _NN = re.compile(r"^\d{1,2}$")
@@ -50,7 +59,7 @@ def title(phase: Phase, locale: str) -> str:
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -63,7 +72,7 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/phases")
-async def phases(request: Request) -> Response:
+def phases(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -78,24 +87,16 @@ async def phases(request: Request) -> Response:
 
 def _slot(ctx: Ctx, page_path: str, by_anchor: dict[str, list[learning.Note]]) -> Slot:
     labels = {key: ctx.t(f"note.{key}") for key in ("add", "body", "save", "edit", "delete")}
-    csrf = ctx.csrf
+    slots = NoteSlots(csrf=ctx.csrf, labels=labels, page=page_path)
 
     def slot(anchor: str) -> str:
-        return str(
-            note_slot(
-                csrf=csrf,
-                labels=labels,
-                page=page_path,
-                anchor=anchor,
-                notes=by_anchor.get(anchor, []),
-            )
-        )
+        return str(slots(anchor, by_anchor.get(anchor, ())))
 
     return slot
 
 
 @router.get("/phases/{nn}")
-async def phase_page(request: Request, nn: str) -> Response:
+def phase_page(request: Request, nn: str) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     phase = phase_from(nn)
@@ -133,9 +134,9 @@ async def phase_page(request: Request, nn: str) -> Response:
 
 
 @router.post("/phases/{nn}/progress")
-async def set_progress(request: Request, nn: str) -> Response:
+def set_progress(request: Request, nn: str, raw: FormFields) -> Response:
     ctx = context(request)
-    fields = await form(ctx)
+    fields = checked_form(ctx, raw)
     user = ctx.require_user()
     phase = phase_from(nn)
     status = text_field(fields, "status", max_len=16)
@@ -145,9 +146,9 @@ async def set_progress(request: Request, nn: str) -> Response:
 
 
 @router.post("/locale")
-async def switch_locale(request: Request) -> Response:
+def switch_locale(request: Request, raw: FormFields) -> Response:
     ctx = context(request)
-    fields = await form(ctx)
+    fields = checked_form(ctx, raw)
     locale = text_field(fields, "locale", max_len=8)
     if locale not in LOCALES:
         raise PortalError(f"locale must be one of {', '.join(LOCALES)}, got {locale!r}")

@@ -19,12 +19,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lynx_cortex.labkit import settings
+from lynx_cortex.labkit import interleaved_seconds, paired_median_ratio, settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import LabContext, lab
 from minigrad.bench import blas_kernel
@@ -180,10 +181,9 @@ def measure(case: Case, *, steps: int, rounds: int, seed: int, with_torch: bool)
         )  # built before any NumPy step: identical starting weights
     for step in sides.values():
         step(batches[0])  # warm-up: allocators, BLAS buffers, torch's lazy init
-    blocks: dict[str, list[float]] = {side: [] for side in sides}
-    for _ in range(rounds):
-        for side, step in sides.items():
-            blocks[side].append(time_block(step, batches))
+    blocks = interleaved_seconds(
+        {side: partial(time_block, step, batches) for side, step in sides.items()}, rounds
+    )
     rates = {side: tokens / float(np.median(times)) for side, times in blocks.items()}
     result: dict[str, Any] = {
         "config": case.config,
@@ -196,8 +196,10 @@ def measure(case: Case, *, steps: int, rounds: int, seed: int, with_torch: bool)
     }
     if "torch" in rates:
         result["torch_over_minigrad"] = rates["torch"] / rates["minigrad"]
-        paired = np.array(blocks["minigrad"]) / np.array(blocks["torch"])
-        result["minigrad_time_over_torch"] = float(np.median(paired))  # the slowdown, paired median
+        # the slowdown, paired median
+        result["minigrad_time_over_torch"] = paired_median_ratio(
+            blocks["minigrad"], blocks["torch"]
+        )
     return result
 
 
