@@ -6,8 +6,7 @@ proportion, carries a seeded percentile-bootstrap interval instead. Faithfulness
 where citation_ok means a cited chunk's rule is in `must_cite` and pattern_ok that `answer_pattern` matches.
 A hallucinated citation (an id that was not retrieved) is counted, reported and fails the run.
 
-The query files are read here with a small reader keyed on their documented fields; `minirag.queries` (the
-KB branch's validated loader) can replace `read_queries` without touching anything else.
+The query files are read by `minirag.queries` (the KB's validated loader).
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from lynx_cortex.errors import LynxError
-from lynx_cortex.jsonl import read_jsonl
 from lynx_cortex.progress import track
 from minieval.metrics import wilson_interval
 from minirag.metrics import first_relevant_rank, mean
 from minirag.pipeline import RAGPipeline
 from minirag.prompt import hallucinated
+from minirag.queries import load_faithfulness, load_retrieval
 from minirag.retriever import MODES, Mode, Retriever
 
 KS = (1, 3, 5)
@@ -53,18 +52,15 @@ class Query:
 
 
 def read_queries(path: Path, *, faithfulness: bool = False) -> list[Query]:
-    key = "must_cite" if faithfulness else "relevant"
-    out: list[Query] = []
-    for n, row in enumerate(read_jsonl(path), start=1):
-        try:
-            pattern = row["answer_pattern"] if faithfulness else None
-            if pattern is not None:
-                re.compile(pattern)
-            out.append(Query(row["id"], row["query"], row["lang"], tuple(row[key]), pattern))
-        except (KeyError, TypeError, re.error) as exc:
-            raise LynxError(
-                f"{path}:{n}: not a {'faithfulness' if faithfulness else 'retrieval'} query ({exc})"
-            ) from exc
+    """One query file through `minirag.queries` (which checks its fields), as the evaluation's `Query`s."""
+    out = (
+        [
+            Query(q.id, q.query, q.lang, q.must_cite, q.answer_pattern)
+            for q in load_faithfulness(path)
+        ]
+        if faithfulness
+        else [Query(q.id, q.query, q.lang, q.relevant) for q in load_retrieval(path)]
+    )
     if not out:
         raise LynxError(f"{path}: no queries")
     return out

@@ -79,5 +79,8 @@ def test_skipping_retrieval_collapses_faithfulness(built: Path) -> None:
 def test_bad_query_file_names_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"id": "r-1", "query": "x", "lang": "en"}\n')
-    with pytest.raises(LynxError, match=r"q.jsonl:1"):
+    with pytest.raises(LynxError, match=r"q.jsonl: query 1"):
+        read_queries(bad)
+    bad.write_text("")
+    with pytest.raises(LynxError, match="no queries"):
         read_queries(bad)
