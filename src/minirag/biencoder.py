@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from lynx_cortex.artifacts import artifacts_dir, verify
+from lynx_cortex.errors import LynxError
 from lynx_cortex.progress import bar
 from minigrad import Tensor
 from minigrad.functional import cross_entropy, softmax
@@ -112,11 +114,22 @@ class BiEncoder:
 
     @classmethod
     def load(cls, directory: Path, tokenizer: BPETokenizer) -> BiEncoder:
-        tensors = load_file(str(directory / "biencoder.safetensors"))
-        meta = json.loads((directory / "biencoder.json").read_text(encoding="utf-8"))
-        return cls(
-            tokenizer, tensors["table"], tensors["attn"], tensors["proj"], int(meta["max_tokens"])
-        )
+        """The saved encoder; a damaged file is a `LynxError` naming it, never a traceback."""
+        weights, info = directory / "biencoder.safetensors", directory / "biencoder.json"
+        try:
+            tensors = load_file(str(weights))
+            meta = json.loads(info.read_text(encoding="utf-8"))
+            table, attn, proj = tensors["table"], tensors["attn"], tensors["proj"]
+            max_tokens = int(meta["max_tokens"])
+        except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
+            raise LynxError(
+                f"{directory}: cannot read the bi-encoder ({exc}); rebuild it with `lynx rag index`"
+            ) from None
+        if table.ndim != 2 or attn.shape != (table.shape[1],) or proj.shape[0] != table.shape[1]:
+            raise LynxError(
+                f"{weights}: tensor shapes do not fit together; rebuild it with `lynx rag index`"
+            )
+        return cls(tokenizer, table, attn, proj, max_tokens)
 
 
 NEG = -1e9  # additive mask for padding positions before the softmax

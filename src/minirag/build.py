@@ -39,11 +39,12 @@ class BuildConfig:
 
 
 def kb_fingerprint(folder: Path) -> str:
-    """One sha256 over the KB's rule files (path and content), so an index says which KB it indexes."""
+    """One sha256 over the KB's rule files (path and content), so an index says which KB it indexes.
+    Documentation files (capitalised: README.md, COVERAGE.md) are not rules and do not count."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.md")):
+    for path in sorted(p for p in folder.rglob("*.md") if p.name[0].islower()):
         digest.update(
             path.relative_to(folder).as_posix().encode() + b"\0" + sha256_file(path).encode()
         )
@@ -59,6 +60,10 @@ def build_index(
     target = out if out is not None else default_index_dir()
     watch = Stopwatch()
     rules = load_rules(folder)
+    if len({r.id for r in rules}) < 2:
+        raise LynxError(
+            f"{folder} holds {len(rules)} rule files; an index needs at least two rules"
+        )
     tokenizer = load_shipped()
     chunks = chunk_rules(
         rules, lambda t: len(tokenizer.encode(t)), budget=cfg.budget, overlap=cfg.overlap
@@ -83,12 +88,20 @@ def build_index(
 
 
 def load_retriever(directory: Path | None = None) -> Retriever:
-    """The saved retriever with its trained bi-encoder (`lynx rag index` writes both)."""
+    """The saved retriever with its trained bi-encoder (`lynx rag index` writes both). The default index must
+    have been built from the current KB: a stale one is refused rather than silently answering from old rules."""
     folder = directory if directory is not None else default_index_dir()
     if not (folder / "biencoder.safetensors").is_file():
         raise LynxError(f"no trained bi-encoder in {folder}; build the index with `lynx rag index`")
     encoder = BiEncoder.load(folder, load_shipped())
-    return Retriever.load(folder, encoder)
+    retriever = Retriever.load(folder, encoder)
+    if directory is None and kb_dir().is_dir():
+        built_from = retriever.meta.get("kb_sha256")
+        if built_from != kb_fingerprint(kb_dir()):
+            raise LynxError(
+                f"the KB changed since {folder} was built; rebuild it with `lynx rag index`"
+            )
+    return retriever
 
 
 def index_info(directory: Path | None = None) -> dict[str, Any]:

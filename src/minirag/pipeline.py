@@ -45,6 +45,10 @@ class RAGPipeline:
     ) -> Result:
         if not query.strip():
             raise LynxError("the question is empty")
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise LynxError(f"the question is not valid text ({exc.reason})") from None
         hits = () if closed_book else tuple(self.retriever.search(query, k, mode))
         answer = self.reader.answer(query, hits)
         result = Result(query, hits, build_prompt(query, hits), answer)

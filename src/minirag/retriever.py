@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from lynx_cortex.atomic import write_json_atomic
@@ -100,6 +101,7 @@ class Retriever:
                 f"chunks and a dim-{embedder.dim} embedder; rebuild it with `lynx rag index`"
             )
         self.by_id = {c.chunk_id: c for c in self.chunks}
+        self.meta: dict[str, Any] = {}  # what index.json recorded (set by `load`)
 
     def _diverse(self, order: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
         """The first k hits of a ranked chunk order, keeping only each rule's best chunk when per_rule."""
@@ -169,26 +171,34 @@ class Retriever:
 
     @classmethod
     def load(cls, directory: Path, embedder: Embedder) -> Retriever:
+        """The saved index; a missing or damaged file is a `LynxError` naming it, never a traceback."""
         meta_path = directory / "index.json"
         if not meta_path.is_file():
             raise LynxError(f"no RAG index at {directory}; build one with `lynx rag index`")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("format") != INDEX_FORMAT:
-            raise LynxError(f"{meta_path}: format {meta.get('format')!r} is not {INDEX_FORMAT}")
-        chunks = [
-            Chunk(**{**c, "verbs": tuple(c["verbs"]), "tenses": tuple(c["tenses"])})
-            for c in meta["chunks"]
-        ]
-        vectors = load_file(str(directory / "index.safetensors"))["vectors"]
-        return cls(
-            chunks,
-            embedder,
-            vectors,
-            lexical=LexicalConfig(**meta["lexical"]),
-            rrf_k=int(meta["rrf_k"]),
-            pool=int(meta["pool"]),
-            per_rule=bool(meta.get("per_rule", True)),
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("format") != INDEX_FORMAT:
+                raise LynxError(f"{meta_path}: format {meta.get('format')!r} is not {INDEX_FORMAT}")
+            chunks = [
+                Chunk(**{**c, "verbs": tuple(c["verbs"]), "tenses": tuple(c["tenses"])})
+                for c in meta["chunks"]
+            ]
+            vectors = load_file(str(directory / "index.safetensors"))["vectors"]
+            lexical = LexicalConfig(**meta["lexical"])
+            rrf_k, pool, per_rule = (
+                int(meta["rrf_k"]),
+                int(meta["pool"]),
+                bool(meta.get("per_rule", True)),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
+            raise LynxError(
+                f"{directory}: cannot read the RAG index ({exc}); rebuild it with `lynx rag index`"
+            ) from None
+        retriever = cls(
+            chunks, embedder, vectors, lexical=lexical, rrf_k=rrf_k, pool=pool, per_rule=per_rule
         )
+        retriever.meta = meta
+        return retriever
 
 
 __all__ = ["INDEX_FORMAT", "MODES", "POOL", "Hit", "LexicalConfig", "Mode", "Retriever"]
