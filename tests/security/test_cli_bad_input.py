@@ -139,6 +139,17 @@ CASES: list[Case] = [
     case("train", "out", "--out", "{garbage}"),
     case("train", "out", "--out", "{full_folder}"),
     *(case("train", "resume", "--resume", f) for f in (*FOLDERS, "{ckpt_garbage}")),
+    # --- retrieval (phase 29)
+    case("rag ask", "query", "   "),
+    case("rag ask", "query", "bad \ud800 surrogate"),
+    *(case("rag ask", "index_dir", "x", "--index", f) for f in (*FOLDERS, "{full_folder}")),
+    *(case("rag eval", "index_dir", "--index", f) for f in (*FOLDERS, "{full_folder}")),
+    *(case("rag eval", "queries", "--queries", f) for f in (*FOLDERS, "{full_folder}")),
+    case("rag eval", "out", "--out", "{under_file}"),
+    case("rag eval", "out", "--out", "{garbage}"),
+    *(case("rag index", "kb", "--kb", f, "--out", "{new}") for f in (*FOLDERS, "{full_folder}")),
+    case("rag index", "out", "--out", "{under_file}"),
+    case("rag index", "out", "--out", "{garbage}"),
     # --- the portal (a throwaway root: nothing of the checkout's var/ is touched)
     *(case("portal verify", "snapshot", f, root=PORTAL) for f in FILES),
     *(case("portal restore", "snapshot", f, root=PORTAL) for f in FILES),
@@ -221,6 +232,7 @@ def _generated() -> list[Case]:
         "portal invite": ["ana"],
         "learner init": ["ana"],
         "tokenizer encode": ["x"],
+        "rag ask": ["x"],
     }
     cases = []
     for path, command in LEAVES.items():
