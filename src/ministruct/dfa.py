@@ -1,0 +1,198 @@
+"""Phase 30: NFA → DFA (subset construction) → minimal DFA (Hopcroft), over bytes.
+
+A decode step must cost a table lookup, so the automaton has to be deterministic: the subset construction makes
+each DFA state the set of NFA states the input could have reached. Two tricks keep it small and quick in Python:
+
+- byte classes: bytes that every NFA edge treats alike (all of `a-z` in `[a-z]+`) are one column, so the
+  construction and Hopcroft loop over a few dozen classes rather than 256 bytes;
+- minimisation: Hopcroft's partition refinement merges states no input can tell apart, so `(a|b)*` and
+  `[ab]*` give the same two-state machine and the per-state mask cache (`ministruct.mask`) has one entry per
+  distinguishable situation, not one per NFA subset.
+
+The result is complete (every state has a move on every byte); the states that can no longer reach an accepting
+state collapse into one dead state, and `live` marks the others, which is all a mask needs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ministruct.nfa import NFA, thompson
+from ministruct.regex import parse
+
+
+@dataclass(frozen=True, eq=False)
+class DFA:
+    """A complete DFA over bytes; `classes[b]` is byte b's column in `table`."""
+
+    classes: np.ndarray  # (256,) int, byte -> class
+    table: np.ndarray  # (S, C) int32, state x class -> state
+    accepting: np.ndarray  # (S,) bool
+    start: int
+
+    @property
+    def n_states(self) -> int:
+        return int(self.table.shape[0])
+
+    @property
+    def byte_table(self) -> np.ndarray:
+        """(S, 256) int32: the next state on each byte."""
+        out: np.ndarray = self.table[:, self.classes]
+        return out
+
+    @property
+    def live(self) -> np.ndarray:
+        """(S,) bool: states from which some input still reaches an accepting state."""
+        return _live(self.table, self.accepting)
+
+    def walk(self, state: int, data: bytes) -> int:
+        for b in data:
+            state = int(self.table[state, self.classes[b]])
+        return state
+
+    def accepts(self, data: bytes) -> bool:
+        return bool(self.accepting[self.walk(self.start, data)])
+
+
+def _live(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
+    preds: list[set[int]] = [set() for _ in range(table.shape[0])]
+    for s, row in enumerate(table.tolist()):
+        for t in row:
+            preds[t].add(s)
+    live = accepting.copy()
+    stack = list(np.flatnonzero(accepting).tolist())
+    while stack:
+        for p in preds[stack.pop()]:
+            if not live[p]:
+                live[p] = True
+                stack.append(p)
+    return live
+
+
+def _byte_classes(nfa: NFA) -> np.ndarray:
+    """(256,) class id per byte: bytes with the same membership in every edge label share a class."""
+    labels = {values for edges in nfa.edges for values, _ in edges}
+    signature = np.zeros((256, max(len(labels), 1)), dtype=bool)  # (256, L)
+    for j, values in enumerate(labels):
+        signature[list(values), j] = True
+    _, classes = np.unique(signature, axis=0, return_inverse=True)
+    out: np.ndarray = classes.reshape(256).astype(np.int64)
+    return out
+
+
+def determinise(nfa: NFA) -> DFA:
+    """The subset construction: DFA states are the epsilon-closed sets of NFA states the input can reach."""
+    classes = _byte_classes(nfa)
+    n_classes = int(classes.max()) + 1
+    moves = [  # per NFA state: (class ids, target)
+        [(sorted({int(classes[b]) for b in values}), t) for values, t in edges]
+        for edges in nfa.edges
+    ]
+    start = nfa.closure({nfa.start})
+    index = {start: 0}
+    order = [start]
+    rows: list[list[int]] = []
+    closures: dict[frozenset[int], frozenset[int]] = {}
+    while len(rows) < len(order):
+        current = order[len(rows)]
+        buckets: list[set[int]] = [set() for _ in range(n_classes)]
+        for q in current:
+            for cls, target in moves[q]:
+                for c in cls:
+                    buckets[c].add(target)
+        row = []
+        for bucket in buckets:
+            key = frozenset(bucket)
+            if key not in closures:
+                closures[key] = nfa.closure(bucket)
+            nxt = closures[key]
+            if nxt not in index:
+                index[nxt] = len(order)
+                order.append(nxt)
+            row.append(index[nxt])
+        rows.append(row)
+    table = np.array(rows, dtype=np.int32).reshape(len(order), n_classes)  # (S, C)
+    accepting = np.array([nfa.accept in s for s in order], dtype=bool)  # (S,)
+    return DFA(classes=classes, table=table, accepting=accepting, start=0)
+
+
+def _refine(table: np.ndarray, accepting: np.ndarray) -> list[int]:
+    """Hopcroft's algorithm: the coarsest partition of the states that is stable under every class."""
+    n_states, n_classes = table.shape
+    inverse: list[list[list[int]]] = [[[] for _ in range(n_states)] for _ in range(n_classes)]
+    for s, row in enumerate(table.tolist()):
+        for c, t in enumerate(row):
+            inverse[c][t].append(s)
+    final = frozenset(np.flatnonzero(accepting).tolist())
+    rest = frozenset(range(n_states)) - final
+    partition = {b for b in (final, rest) if b}
+    work = [min(partition, key=len)] if len(partition) == 2 else list(partition)
+    while work:
+        splitter = work.pop()
+        for c in range(n_classes):
+            into = {
+                s for t in splitter for s in inverse[c][t]
+            }  # states that move into the splitter on c
+            if not into:
+                continue
+            for block in [b for b in partition if not b.isdisjoint(into) and not b <= into]:
+                inside, outside = block & into, block - into
+                partition.remove(block)
+                partition |= {inside, outside}
+                if block in work:
+                    work.remove(block)
+                    work += [inside, outside]
+                else:
+                    work.append(min(inside, outside, key=len))
+    block_of = [0] * n_states
+    for i, block in enumerate(partition):
+        for s in block:
+            block_of[s] = i
+    return block_of
+
+
+def minimise(dfa: DFA) -> DFA:
+    """The minimal complete DFA of the same language, states numbered in breadth-first order from the start."""
+    block_of = _refine(dfa.table, dfa.accepting)
+    n_classes = dfa.table.shape[1]
+    number = {block_of[dfa.start]: 0}
+    representative = [dfa.start]
+    queue = deque([dfa.start])
+    rows: list[list[int]] = []
+    while queue:
+        s = queue.popleft()
+        row = []
+        for c in range(n_classes):
+            t = int(dfa.table[s, c])
+            if block_of[t] not in number:
+                number[block_of[t]] = len(representative)
+                representative.append(t)
+                queue.append(t)
+            row.append(number[block_of[t]])
+        rows.append(row)
+    table = np.array(rows, dtype=np.int32).reshape(len(rows), n_classes)  # (S', C)
+    accepting = dfa.accepting[representative].copy()  # (S',)
+    return _compact(DFA(classes=dfa.classes, table=table, accepting=accepting, start=0))
+
+
+def _compact(dfa: DFA) -> DFA:
+    """Merge byte classes that the minimal DFA no longer distinguishes (equal columns)."""
+    columns, inverse = np.unique(dfa.table, axis=1, return_inverse=True)
+    classes = inverse.reshape(-1)[dfa.classes].astype(np.int64)  # (256,)
+    table = np.ascontiguousarray(columns, dtype=np.int32)
+    for array in (classes, table, dfa.accepting):
+        array.setflags(write=False)
+    return DFA(classes=classes, table=table, accepting=dfa.accepting, start=dfa.start)
+
+
+@lru_cache(maxsize=256)
+def compile_regex(pattern: str) -> DFA:
+    """The minimal DFA of `pattern` (cached: a schema compiles once per process)."""
+    return minimise(determinise(thompson(parse(pattern))))
+
+
+__all__ = ["DFA", "compile_regex", "determinise", "minimise"]
