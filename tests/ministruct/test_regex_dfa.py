@@ -23,7 +23,7 @@ def _oracle(pattern: str, text: str) -> bool:
     return re.fullmatch(pattern, text, re.ASCII) is not None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(regexes(), st.lists(texts(), min_size=20, max_size=20))
 def test_dfa_accepts_exactly_what_re_fullmatch_accepts(pattern: str, samples: list[str]) -> None:
     dfa = compile_regex(pattern)
@@ -50,7 +50,7 @@ def _words(alphabet: str, max_len: int) -> list[str]:
     return out
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.sampled_from(["ab", "a0", "b "]).flatmap(lambda a: st.tuples(st.just(a), regexes(6))))
 def test_short_words_exhaustively(case: tuple[str, str]) -> None:
     alphabet, pattern = case
@@ -79,8 +79,8 @@ def _moore_classes(dfa: DFA) -> int:
     return classes
 
 
-@settings(max_examples=80, deadline=None)
-@given(regexes(6), st.lists(texts(), min_size=10, max_size=10))
+@settings(max_examples=30, deadline=None)
+@given(regexes(5), st.lists(texts(), min_size=10, max_size=10))
 def test_minimisation_is_minimal_and_keeps_the_language(pattern: str, samples: list[str]) -> None:
     raw = determinise(thompson(parse(pattern)))
     small = minimise(raw)
