@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -38,16 +38,19 @@ class DFA:
     def n_states(self) -> int:
         return int(self.table.shape[0])
 
-    @property
+    @cached_property
     def byte_table(self) -> np.ndarray:
-        """(S, 256) int32: the next state on each byte."""
+        """(S, 256) int32, read-only: the next state on each byte."""
         out: np.ndarray = self.table[:, self.classes]
+        out.setflags(write=False)
         return out
 
-    @property
+    @cached_property
     def live(self) -> np.ndarray:
-        """(S,) bool: states from which some input still reaches an accepting state."""
-        return _live(self.table, self.accepting)
+        """(S,) bool, read-only: states from which some input still reaches an accepting state."""
+        out = _live(self.table, self.accepting)
+        out.setflags(write=False)
+        return out
 
     def walk(self, state: int, data: bytes) -> int:
         for b in data:
@@ -99,13 +102,16 @@ def determinise(nfa: NFA) -> DFA:
     closures: dict[frozenset[int], frozenset[int]] = {}
     while len(rows) < len(order):
         current = order[len(rows)]
-        buckets: list[set[int]] = [set() for _ in range(n_classes)]
+        buckets: dict[int, set[int]] = {}  # only the classes some NFA state moves on
         for q in current:
             for cls, target in moves[q]:
                 for c in cls:
-                    buckets[c].add(target)
-        row = []
-        for bucket in buckets:
+                    buckets.setdefault(c, set()).add(target)
+        if len(buckets) < n_classes and frozenset() not in index:  # the dead state, once
+            index[frozenset()] = len(order)
+            order.append(frozenset())
+        row = [index[frozenset()]] * n_classes if len(buckets) < n_classes else [0] * n_classes
+        for c, bucket in buckets.items():
             key = frozenset(bucket)
             if key not in closures:
                 closures[key] = nfa.closure(bucket)
@@ -113,7 +119,7 @@ def determinise(nfa: NFA) -> DFA:
             if nxt not in index:
                 index[nxt] = len(order)
                 order.append(nxt)
-            row.append(index[nxt])
+            row[c] = index[nxt]
         rows.append(row)
     table = np.array(rows, dtype=np.int32).reshape(len(order), n_classes)  # (S, C)
     accepting = np.array([nfa.accept in s for s in order], dtype=bool)  # (S,)
@@ -121,37 +127,47 @@ def determinise(nfa: NFA) -> DFA:
 
 
 def _refine(table: np.ndarray, accepting: np.ndarray) -> list[int]:
-    """Hopcroft's algorithm: the coarsest partition of the states that is stable under every class."""
-    n_states, n_classes = table.shape
-    inverse: list[list[list[int]]] = [[[] for _ in range(n_states)] for _ in range(n_classes)]
+    """Hopcroft's algorithm: the coarsest partition of the states that is stable under every class.
+
+    Blocks are split only where a splitter's predecessors touch them, and of the two halves only the smaller
+    goes back on the work list (when the block itself is not already there): O(C · S log S).
+    """
+    n_states = table.shape[0]
+    inverse: list[dict[int, list[int]]] = [
+        {} for _ in range(n_states)
+    ]  # target -> class -> sources
     for s, row in enumerate(table.tolist()):
         for c, t in enumerate(row):
-            inverse[c][t].append(s)
-    final = frozenset(np.flatnonzero(accepting).tolist())
-    rest = frozenset(range(n_states)) - final
-    partition = {b for b in (final, rest) if b}
-    work = [min(partition, key=len)] if len(partition) == 2 else list(partition)
-    while work:
-        splitter = work.pop()
-        for c in range(n_classes):
-            into = {
-                s for t in splitter for s in inverse[c][t]
-            }  # states that move into the splitter on c
-            if not into:
-                continue
-            for block in [b for b in partition if not b.isdisjoint(into) and not b <= into]:
-                inside, outside = block & into, block - into
-                partition.remove(block)
-                partition |= {inside, outside}
-                if block in work:
-                    work.remove(block)
-                    work += [inside, outside]
-                else:
-                    work.append(min(inside, outside, key=len))
+            inverse[t].setdefault(c, []).append(s)
+    final = set(np.flatnonzero(accepting).tolist())
+    blocks = [b for b in (final, set(range(n_states)) - final) if b]
     block_of = [0] * n_states
-    for i, block in enumerate(partition):
+    for i, block in enumerate(blocks):
         for s in block:
             block_of[s] = i
+    work = {min(range(len(blocks)), key=lambda i: len(blocks[i]))}
+    while work:
+        by_class: dict[int, list[int]] = {}  # class -> states that move into the splitter on it
+        for t in blocks[work.pop()]:
+            for c, sources in inverse[t].items():
+                by_class.setdefault(c, []).extend(sources)
+        for sources in by_class.values():
+            touched: dict[int, list[int]] = {}
+            for s in sources:
+                touched.setdefault(block_of[s], []).append(s)
+            for b, members in touched.items():
+                if len(members) == len(blocks[b]):
+                    continue
+                moved = set(members)
+                blocks[b] -= moved
+                blocks.append(moved)
+                new = len(blocks) - 1
+                for s in moved:
+                    block_of[s] = new
+                if b in work or len(moved) <= len(blocks[b]):
+                    work.add(new)
+                else:
+                    work.add(b)
     return block_of
 
 
