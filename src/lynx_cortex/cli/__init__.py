@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "train": "lynx_cortex.cli.train:train",
     "sample": "lynx_cortex.cli.train:sample",
     "eval": "lynx_cortex.cli.eval:eval_command",
+    "struct": "lynx_cortex.cli.struct:struct",
 }
 
 
