@@ -68,7 +68,7 @@ def _outlines(vocab: Vocabulary) -> Any:
 def _xgrammar(vocab: Vocabulary, schema: Mapping[str, Any]) -> dict[str, Any] | None:
     """xgrammar's compile and mask times, when it is installed (it is in no dependency group: see DECISIONS)."""
     try:
-        import xgrammar as xgr  # type: ignore[import-not-found]
+        import xgrammar as xgr
     except ImportError:
         return None
     encoded = [raw if raw is not None else b"" for raw in vocab.tokens]
