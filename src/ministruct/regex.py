@@ -323,9 +323,15 @@ def parse(pattern: str) -> Node:
     return _Parser(pattern).parse()
 
 
+_META = frozenset(".^$*+?{}[]\\|()-")
+
+
 def escape(text: str) -> str:
-    """`text` as a pattern that matches exactly it (every non-alphanumeric ASCII character escaped)."""
-    return "".join(c if c.isalnum() or ord(c) > 0x7F else "\\" + c for c in text)
+    """`text` as a pattern that matches exactly it: only metacharacters are escaped, like `re.escape`.
+
+    Escaping nothing else keeps the pattern readable by other engines too (xgrammar warns on `\\_`).
+    """
+    return "".join("\\" + c if c in _META else c for c in text)
 
 
 __all__ = [
