@@ -119,6 +119,9 @@ class TokenMask:
         allowed[:, vocab.stop_id] = dfa.accepting
         allowed.setflags(write=False)
         self.allowed_table = allowed
+        self._empty: list[bool] = (
+            ~allowed.any(axis=1)
+        ).tolist()  # per state: no legal token (checked on lookup)
         self.next_state = next_state
         self.accepting = dfa.accepting
         self.live = live
@@ -130,7 +133,7 @@ class TokenMask:
     def allowed(self, state: int) -> np.ndarray:
         """(V,) bool, read-only: the tokens that may come next in `state`."""
         row: np.ndarray = self.allowed_table[state]
-        if not row.any():
+        if self._empty[state]:
             raise NoLegalContinuation(
                 f"no token of the vocabulary continues the grammar from DFA state {state}"
             )
