@@ -119,9 +119,8 @@ class TokenMask:
         allowed[:, vocab.stop_id] = dfa.accepting
         allowed.setflags(write=False)
         self.allowed_table = allowed
-        self._empty: list[bool] = (
-            ~allowed.any(axis=1)
-        ).tolist()  # per state: no legal token (checked on lookup)
+        # per state: no legal token at all (checked on every lookup, so computed once here)
+        self._empty = [not bool(row.any()) for row in allowed]
         self.next_state = next_state
         self.accepting = dfa.accepting
         self.live = live
