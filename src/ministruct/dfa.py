@@ -126,26 +126,35 @@ def determinise(nfa: NFA) -> DFA:
     return DFA(classes=classes, table=table, accepting=accepting, start=0)
 
 
-def _refine(table: np.ndarray, accepting: np.ndarray) -> list[int]:
-    """Hopcroft's algorithm: the coarsest partition of the states that is stable under every class.
+def _refine(table: np.ndarray, accepting: np.ndarray, live: np.ndarray) -> list[int]:
+    """Hopcroft's algorithm on the live states: the coarsest partition stable under every class.
 
-    Blocks are split only where a splitter's predecessors touch them, and of the two halves only the smaller
-    goes back on the work list (when the block itself is not already there): O(C · S log S).
+    Dead states (no way to acceptance) all share one block, appended last. They are left out of the refinement,
+    which then runs on a partial DFA: a move into a dead state counts as no move. That is sound because every
+    live state accepts something, so "moves into live block B on c" already separates a state whose c-move is
+    dead from one whose is not, provided both starting blocks are splitters (with the dead block out, the
+    usual "all but one initial block" shortcut no longer holds). It also skips the bulk of the work: most
+    moves of a schema automaton go to the dead state. Blocks are split only where a splitter's predecessors
+    touch them, and of two halves only the smaller goes back on the work list: O(C · S log S).
     """
     n_states = table.shape[0]
+    is_live = live.tolist()
     inverse: list[dict[int, list[int]]] = [
         {} for _ in range(n_states)
     ]  # target -> class -> sources
     for s, row in enumerate(table.tolist()):
-        for c, t in enumerate(row):
-            inverse[t].setdefault(c, []).append(s)
-    final = set(np.flatnonzero(accepting).tolist())
-    blocks = [b for b in (final, set(range(n_states)) - final) if b]
-    block_of = [0] * n_states
+        if is_live[s]:
+            for c, t in enumerate(row):
+                if is_live[t]:
+                    inverse[t].setdefault(c, []).append(s)
+    final = set(np.flatnonzero(accepting & live).tolist())
+    rest = set(np.flatnonzero(live).tolist()) - final
+    blocks = [b for b in (final, rest) if b]
+    block_of = [-1] * n_states
     for i, block in enumerate(blocks):
         for s in block:
             block_of[s] = i
-    work = {min(range(len(blocks)), key=lambda i: len(blocks[i]))}
+    work = set(range(len(blocks)))
     while work:
         by_class: dict[int, list[int]] = {}  # class -> states that move into the splitter on it
         for t in blocks[work.pop()]:
@@ -168,29 +177,29 @@ def _refine(table: np.ndarray, accepting: np.ndarray) -> list[int]:
                     work.add(new)
                 else:
                     work.add(b)
-    return block_of
+    dead = len(blocks)
+    return [dead if b == -1 else b for b in block_of]
 
 
 def minimise(dfa: DFA) -> DFA:
     """The minimal complete DFA of the same language, states numbered in breadth-first order from the start."""
-    block_of = _refine(dfa.table, dfa.accepting)
-    n_classes = dfa.table.shape[1]
+    block_of = _refine(dfa.table, dfa.accepting, dfa.live)
+    rows_in = dfa.table.tolist()
     number = {block_of[dfa.start]: 0}
     representative = [dfa.start]
     queue = deque([dfa.start])
     rows: list[list[int]] = []
     while queue:
-        s = queue.popleft()
         row = []
-        for c in range(n_classes):
-            t = int(dfa.table[s, c])
-            if block_of[t] not in number:
-                number[block_of[t]] = len(representative)
+        for t in rows_in[queue.popleft()]:
+            block = block_of[t]
+            if block not in number:
+                number[block] = len(representative)
                 representative.append(t)
                 queue.append(t)
-            row.append(number[block_of[t]])
+            row.append(number[block])
         rows.append(row)
-    table = np.array(rows, dtype=np.int32).reshape(len(rows), n_classes)  # (S', C)
+    table = np.array(rows, dtype=np.int32).reshape(len(rows), dfa.table.shape[1])  # (S', C)
     accepting = dfa.accepting[representative].copy()  # (S',)
     return _compact(DFA(classes=dfa.classes, table=table, accepting=accepting, start=0))
 
