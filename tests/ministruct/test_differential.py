@@ -210,3 +210,33 @@ def test_conjugation_schema_regex_matches_outlines_core() -> None:
     """The schema's whole regex, on the shipped BPE vocabulary, strictly equal after the documented rule."""
     walk = compare_walks(to_regex(conjugation_schema()), bpe_vocabulary(), seed=3)
     assert walk.states >= STATES
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["[0-9]{5}(-[0-9]{4})?", '\\{"verb":"(work|write|walk)","n":-?(0|[1-9][0-9]*)\\}', "schema"],
+)
+def test_bpe_vocabulary_matches_xgrammar(pattern: str) -> None:
+    """xgrammar's regex masks equal ours at every step of random legal walks (where xgrammar installs)."""
+    xgr = pytest.importorskip("xgrammar", reason="xgrammar is optional: in no dependency group")
+    if pattern == "schema":
+        pattern = to_regex(conjugation_schema())
+    vocab = bpe_vocabulary()
+    ours = TokenMask(compile_regex(pattern), vocab)
+    info = xgr.TokenizerInfo([raw or b"" for raw in vocab.tokens], stop_token_ids=[vocab.stop_id])
+    compiled = xgr.GrammarCompiler(info, max_threads=1).compile_regex(pattern)
+    bitmask = xgr.allocate_token_bitmask(1, len(vocab))
+    rng = random.Random(0)
+    compared = 0
+    while compared < STATES:
+        matcher, state = xgr.GrammarMatcher(compiled), ours.start
+        while True:
+            matcher.fill_next_token_bitmask(bitmask)
+            bits = np.unpackbits(bitmask[0].numpy().view(np.uint8), bitorder="little")[: len(vocab)]
+            np.testing.assert_array_equal(bits.astype(bool), ours.allowed(state))
+            compared += 1
+            token = rng.choice(np.flatnonzero(ours.allowed(state)).tolist())
+            if token == vocab.stop_id:
+                break
+            assert matcher.accept_token(token)
+            state = ours.advance(state, token)
