@@ -91,10 +91,15 @@ def determinise(nfa: NFA) -> DFA:
     """The subset construction: DFA states are the epsilon-closed sets of NFA states the input can reach."""
     classes = _byte_classes(nfa)
     n_classes = int(classes.max()) + 1
-    moves = [  # per NFA state: (class ids, target)
-        [(sorted({int(classes[b]) for b in values}), t) for values, t in edges]
-        for edges in nfa.edges
-    ]
+    class_of = classes.tolist()
+    label_classes: dict[
+        frozenset[int], list[int]
+    ] = {}  # labels repeat (unrolled repeats): convert once
+    for edges in nfa.edges:
+        for values, _ in edges:
+            if values not in label_classes:
+                label_classes[values] = sorted({class_of[b] for b in values})
+    moves = [[(label_classes[values], t) for values, t in edges] for edges in nfa.edges]
     start = nfa.closure({nfa.start})
     index = {start: 0}
     order = [start]
