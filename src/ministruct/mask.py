@@ -20,7 +20,7 @@ some bytes) raises `NoLegalContinuation` when reached, never a silent stop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -154,6 +154,25 @@ class TokenMask:
 
     def is_accepting(self, state: int) -> bool:
         return bool(self.accepting[state])
+
+    def mask_fn(self) -> Callable[[int, tuple[int, ...]], np.ndarray]:
+        """A pure `MaskFn`: the mask depends only on the ids it is given (beams fork, so beam search needs it).
+
+        States are memoised per prefix, so following one sequence costs one table step per call, as a session.
+        """
+        states: dict[tuple[int, ...], int] = {(): self.start}
+
+        def mask(step: int, generated: tuple[int, ...]) -> np.ndarray:
+            key = tuple(generated)
+            state = states.get(key)
+            if state is None:
+                parent = states.get(key[:-1])
+                if parent is None:
+                    parent = self.walk(key[:-1])
+                state = states[key] = self.advance(parent, key[-1])
+            return self.allowed(state)
+
+        return mask
 
     def session(self) -> MaskSession:
         """A fresh per-generation tracker usable as `miniinfer.generate`'s `mask=`."""
