@@ -9,7 +9,8 @@ batch shrinks as sequences finish.
 Each row gets the tokens `generate(model, prompt, strategy=Greedy(), stop_ids=[stop_id])` would give it: the
 same cropping to the last `context_len` tokens, the same re-prefill of the cropped window once it is full
 (or, with `window="slide"`, the sliding-window decode `generate` offers too), the same argmax (lowest id on
-ties). A `MiniGPT` runs on `minimodel.infer.FastMiniGPT`; any other model needs batched `prefill`/`decode`.
+ties). With `masks` (one `MaskFn` per prompt, phase 30), each row's logits are masked before its argmax, as
+`generate(..., mask=)` does. A `MiniGPT` runs on `minimodel.infer.FastMiniGPT`; any other model needs batched `prefill`/`decode`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from miniinfer.generate import WINDOWS, Window, check_window
+from miniinfer.generate import WINDOWS, MaskFn, Window, apply_mask, check_window
 from minimodel.infer import FastMiniGPT, as_fast
 
 
@@ -52,6 +53,7 @@ def greedy_batch(
     *,
     batch_size: int = 64,
     window: Window = "recompute",
+    masks: Sequence[MaskFn] | None = None,
 ) -> list[list[int]]:
     """The greedy continuation of every prompt (stop id included when reached), in the prompts' order."""
     if isinstance(max_new, bool) or not isinstance(max_new, int) or max_new < 0:
@@ -61,6 +63,8 @@ def greedy_batch(
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
     rows = _check_prompts(prompts)
+    if masks is not None and len(masks) != len(rows):
+        raise ValueError(f"masks holds {len(masks)} masks for {len(rows)} prompts")
     results: list[list[int]] = [[] for _ in rows]
     if max_new == 0 or not rows:
         return results
@@ -81,6 +85,7 @@ def greedy_batch(
                 max_new,
                 stop_id,
                 window == "slide",
+                [masks[r] for r in chunk] if masks is not None else None,
             )
     return results
 
@@ -93,6 +98,7 @@ def _decode_chunk(
     max_new: int,
     stop_id: int | None,
     slide: bool,
+    masks: list[MaskFn] | None = None,
 ) -> None:
     """Decode one batch of equal-length prompts, appending each row's new ids to its list in `outs`."""
     seqs = [list(s) for s in seqs]
@@ -107,6 +113,13 @@ def _decode_chunk(
     logits = prefill(active)  # (B, V)
     cached = min(len(seqs[0]), context)  # positions in the cache (every row has the same)
     for step in range(max_new):
+        if masks is not None:
+            logits = np.stack(
+                [
+                    apply_mask(masks[i], step, outs[i], row)
+                    for i, row in zip(active, logits, strict=True)
+                ]
+            )  # (B, V)
         nxt = np.argmax(logits, axis=-1)  # (B,) the lowest id on ties, like Greedy
         for i, tok in zip(active, nxt.tolist(), strict=True):
             seqs[i].append(tok)

@@ -18,6 +18,16 @@ re-prefills the cropped window (positions restart at 0, which is exactly what th
 function of the sequence, see `minimodel.infer`. `kv_cache="paged"` (phase 27) keeps a `MiniGPT`'s keys and values
 in `minimodel.paged_kv`'s block pool instead (the graph path): the same tokens, memory taken block by block.
 
+Masks (phase 30). `mask(step, generated) -> bool (V,)` is applied to the raw logits (illegal ids become -inf)
+*before* the strategy, so the order is mask → temperature → top-k / top-p → draw. Masking first is what makes
+the guarantee hold: top-k and top-p then rank and truncate among legal tokens only. The other way round, top-k
+could keep k tokens that are all illegal and the mask would empty the distribution, and top-p's nucleus would
+be measured on mass the mask then throws away (the kept set would depend on illegal tokens). Temperature
+commutes with the mask (-inf / tau is still -inf); the result is the model's distribution conditioned on the
+legal set, p(t | t legal) = p(t) / Z with Z the legal mass. A mask that allows nothing raises instead of
+sampling: an empty legal set is a grammar or vocabulary bug, never a silent stop. `ministruct.mask` builds
+such masks from regexes and JSON Schemas.
+
 With the cache, a plain `MiniGPT` is decoded by `minimodel.infer.FastMiniGPT`, the same weights on plain
 NumPy arrays with no autograd graph: the same tokens, several times faster. `miniinfer.batched.greedy_batch`
 decodes many prompts at once on the same path.
@@ -85,7 +95,8 @@ def _check_ids(name: str, ids: Iterable[int]) -> tuple[int, ...]:
     return tuple(int(t) for t in out)
 
 
-def _apply_mask(mask: MaskFn, step: int, generated: list[int], logits: np.ndarray) -> np.ndarray:
+def apply_mask(mask: MaskFn, step: int, generated: Sequence[int], logits: np.ndarray) -> np.ndarray:
+    """`logits` (V,) with the ids `mask` forbids at this step set to -inf (checked: bool (V,), not empty)."""
     allowed = np.asarray(mask(step, tuple(generated)))
     if allowed.dtype != np.bool_ or allowed.shape != logits.shape:
         raise ValueError(
@@ -175,7 +186,7 @@ def generate(
                 logits = _as_logits(call(ids), len(view))
             window_len = len(view)
             if mask is not None:
-                logits = _apply_mask(mask, step, generated, logits)
+                logits = apply_mask(mask, step, generated, logits)
             nxt = int(strategy(logits, rng))
             if not 0 <= nxt < logits.shape[0]:
                 raise ValueError(
@@ -196,6 +207,7 @@ __all__ = [
     "LanguageModel",
     "MaskFn",
     "Window",
+    "apply_mask",
     "check_window",
     "generate",
 ]

@@ -129,6 +129,12 @@ CASES: list[Case] = [
     ),
     case("sample", "second", "{shipped}", "   "),
     case("sample", "second", "{shipped}", "bad \ud800 surrogate"),
+    # --- constrained decoding (phase 30)
+    case("struct", "sentence", "   "),
+    case("struct", "sentence", "bad \ud800 surrogate"),
+    *(case("struct", "schema_spec", "he work", "--schema", f) for f in (*FILES, "no-such-schema")),
+    *(case("struct", "regex", "he work", "--regex", r) for r in ("a$", "(a", "a**", "\\1")),
+    *(case("struct", "temperature", "he work", "--temperature", t) for t in ("-1", "11", "hot")),
     *(
         case("eval", "checkpoint", f)
         for f in (*FOLDERS, "{ckpt_empty}", "{ckpt_truncated}", "{ckpt_garbage}", "{ckpt_state}")
@@ -222,6 +228,7 @@ def _generated() -> list[Case]:
         "phase show": ["00"],
         "quiz": ["00"],
         "sample": ["he work"],
+        "struct": ["he work"],
         "eval": ["{missing}"],
         "tokenizer decode": ["5"],
         "tokenizer train": ["--out", "{new}"],

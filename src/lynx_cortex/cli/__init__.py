@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "eval": "lynx_cortex.cli.eval:eval_command",
     "rag": "lynx_cortex.cli.rag:group",
     "bench": "lynx_cortex.cli.bench:bench",
+    "struct": "lynx_cortex.cli.struct:struct",
 }
 
 
