@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import re
 import sys
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +27,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ministruct.dfa import DFA, compile_regex
+from ministruct.dfa import compile_regex
 from ministruct.mask import TokenMask, Vocabulary
 from ministruct.schema import to_regex
 from ministruct.schemas import conjugation_schema
 
 sys.path.insert(0, str(Path(__file__).parent))
+from ministruct_sampling import completions  # noqa: E402
 from ministruct_vocab import bpe_vocabulary, synthetic_vocabulary  # noqa: E402
 
 oc = pytest.importorskip(
@@ -97,21 +97,6 @@ def outlines_rule(mask: TokenMask, state: int, allowed: set[int]) -> set[int]:
     return kept
 
 
-def _completions(dfa: DFA) -> dict[int, bytes]:
-    """For every state that can reach acceptance, the shortest bytes that get there (backwards BFS)."""
-    table = dfa.byte_table  # (S, 256)
-    done = {int(s): b"" for s in np.flatnonzero(dfa.accepting)}
-    queue = deque(done)
-    while queue:
-        t = queue.popleft()
-        sources, byte_values = np.nonzero(table == t)
-        for s, b in zip(sources.tolist(), byte_values.tolist(), strict=True):
-            if s not in done:
-                done[s] = bytes([b]) + done[t]
-                queue.append(s)
-    return done
-
-
 def compare_walks(pattern: str, vocab: Vocabulary, seed: int, *, strict: bool = True) -> Walk:
     """Walk both engines on the same tokens and compare the allowed sets at every visited state.
 
@@ -123,7 +108,7 @@ def compare_walks(pattern: str, vocab: Vocabulary, seed: int, *, strict: bool = 
     ours = TokenMask(compile_regex(pattern), vocab)
     theirs = outlines_index(pattern, vocab)
     rng = random.Random(seed)
-    completions = _completions(ours.dfa)
+    shortest = completions(ours.dfa)
     walk = Walk()
     while walk.states < STATES:
         mine, other, prefix = ours.start, theirs.get_initial_state(), b""  # type: ignore[attr-defined]
@@ -137,7 +122,7 @@ def compare_walks(pattern: str, vocab: Vocabulary, seed: int, *, strict: bool = 
                 assert expected <= allowed, (pattern, walk.states, sorted(expected - allowed)[:10])
                 for t in allowed - expected - {vocab.stop_id}:
                     raw = vocab.tokens[t] or b""
-                    text = prefix + raw + completions[int(ours.next_state[mine, t])]
+                    text = prefix + raw + shortest[int(ours.next_state[mine, t])]
                     assert re.fullmatch(pattern, text.decode("utf-8")), (pattern, text)
                 walk.rule_dropped += len(allowed - got)
                 walk.ours_only += len(got - expected)
