@@ -350,6 +350,28 @@ def merge_and_unload(model: MiniGPT) -> MiniGPT:
     return model
 
 
+def merged_copy(model: MiniGPT) -> MiniGPT:
+    """A new plain MiniGPT holding W + ΔW, leaving `model` (and its adapters) exactly as it was.
+
+    The evaluation and decoding code takes the `FastMiniGPT` path for a plain MiniGPT, so this is how an
+    adapted model is scored: at the speed, and with the code, of any other checkpoint.
+    """
+    was_merged = [m.merged for m in adapted_modules(model)]
+    merge(model)
+    state = {
+        base_name(name): value
+        for name, value in model.state_dict().items()
+        if LORA_PREFIX not in name
+    }
+    for module, merged in zip(adapted_modules(model), was_merged, strict=True):
+        if not merged:
+            module.unmerge()
+    copy = MiniGPT(model.cfg, rng=np.random.default_rng(0), dtype=model.dtype)
+    copy.load_state_dict(state, strict=True)
+    copy.eval()
+    return copy
+
+
 def base_name(name: str) -> str:
     """The name a parameter has in the bare model: wrappers add a `.base` segment, which is dropped."""
     return ".".join(part for part in name.split(".") if part != "base")
@@ -413,6 +435,7 @@ __all__ = [
     "lora_parameters",
     "merge",
     "merge_and_unload",
+    "merged_copy",
     "trainable_count",
     "unmerge",
 ]
