@@ -20,6 +20,7 @@ from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import LabContext, lab
+from minieval.correction import answer_all
 from minimodel.shipped import shipped_dir
 from minimodel.weights import MODEL_FILE
 from minituner.adapter import read_adapter, save_adapter
@@ -38,6 +39,37 @@ MODES: dict[str, dict[str, Any]] = {
 def _rate(result: Mapping[str, Any], name: str, metric: str = "exact_correction") -> float:
     value = result[name][metric]["value"]
     return float("nan") if value is None else float(value)
+
+
+def _named(row: Mapping[str, Any]) -> bool:
+    """A sentence about a named learner (not I/you/he/she/it): where renaming Sam would show."""
+    subject = str(row.get("subject", ""))
+    return subject[:1].isupper() and subject != "I"
+
+
+def _samples(models: Mapping[str, Any], setup: Any, per_set: int = 2) -> list[dict[str, Any]]:
+    """The first erroneous sentences of each set (control: about a named learner) with each model's
+    correction, the base first: to read, not to score."""
+    rows = [
+        (name, row)
+        for name in ("target", "transfer", "control")
+        for row in [
+            r
+            for r in getattr(setup.experiment, name)
+            if r.get("error_type") and (name != "control" or _named(r))
+        ][:per_set]
+    ]
+    texts = [str(row["text"]) for _, row in rows]
+    answers = {
+        label: answer_all(merged_copy(m) if label != "base" else m, setup.tokenizer, texts)
+        for label, m in models.items()
+    }
+    samples: list[dict[str, Any]] = []
+    for i, ((name, row), text) in enumerate(zip(rows, texts, strict=True)):
+        sample: dict[str, Any] = {"set": name, "sentence": text, "expected": row["correct_text"]}
+        sample.update({label: answers[label][i].correction for label in models})
+        samples.append(sample)
+    return samples
 
 
 def _merge_gap(model: Any, ids: np.ndarray) -> float:
@@ -76,6 +108,7 @@ def lora_irregulars(ctx: LabContext) -> Mapping[str, Any]:
         extra={"base": BASE, "lab": "28-lora-irregulars", **cfg},
     )
     ids = ctx.rng.integers(0, kept.cfg.vocab_size, size=(4, 24))
+    samples = _samples({"base": base, **models}, setup)
     after = {name: run.after for name, run in runs.items()}
     table = {
         metric: before_after_table(before, after, metric=metric)
@@ -126,6 +159,7 @@ def lora_irregulars(ctx: LabContext) -> Mapping[str, Any]:
         "base_bytes": base_bytes,
         "adapter_fraction_of_base": adapter.stat().st_size / base_bytes,
         "table": table,
+        "samples": samples,
     }
 
 
