@@ -3,10 +3,10 @@
 A LoRA layer learns ΔW = B A with A (r, in) and B (out, r) instead of the full (out, in) ΔW: r·(in + out)
 numbers instead of in·out. B starts at zero, so at step 0 the adapted model *is* the base model, bit for bit;
 A starts as PyTorch's `kaiming_uniform_(a=√5)`, i.e. U(±1/√in), so the first gradient step already moves B
-in a useful direction. The update is scaled by α/r: with that factor a change of rank leaves the size of the
-first Adam step from shrinking as r grows (it falls like 1/√r) instead of growing with it (like √r without
-the factor: Adam moves each entry of B by ~lr, and r such entries add up coherently in B A). So a learning
-rate tuned at one rank is safe at a larger one; break 28 drops the factor and watches the step grow with r.
+in a useful direction. The update is scaled by α/r: with that factor the size of the first Adam step
+shrinks as r grows (like 1/√r) instead of growing with it (like √r without the factor: Adam moves each
+entry of B by ~lr, and r such entries add up coherently in B A). So a learning rate tuned at one rank is
+safe at a larger one; break 28 drops the factor and watches the step grow with r.
 
 The MiniGPT has two kinds of projections. The FFN's `fc1`/`fc2` are `Linear` modules: `LoRALinear` wraps
 them and adds its branch to the output. Attention keeps W_q, W_k, W_v, W_o as raw (in, out) matrices inside
