@@ -9,7 +9,7 @@ from lynx_cortex.errors import LynxError
 from minirag.chunk import Chunk
 from minirag.embed import HashingEmbedder
 from minirag.fusion import rrf
-from minirag.retriever import MODES, Retriever
+from minirag.retriever import MODES, Retriever, Single
 from minirag.text import analyze
 
 
@@ -24,9 +24,15 @@ def test_exact_chunk_text_retrieves_its_chunk_first(retriever: Retriever, mode: 
         assert retriever.search(chunk.indexed_text, 3, mode)[0].chunk_id == chunk.chunk_id  # type: ignore[arg-type]
 
 
-def test_hybrid_is_rrf_of_the_two_rule_rankings(retriever: Retriever) -> None:
+@pytest.mark.parametrize(
+    "fuse", [("bm25", "structured"), ("bm25", "dense"), ("bm25", "structured", "dense")]
+)
+def test_hybrid_is_rrf_of_the_fused_rule_rankings(
+    retriever: Retriever, fuse: tuple[Single, ...]
+) -> None:
+    retriever = Retriever(retriever.chunks, retriever.embedder, retriever.index.vectors, fuse=fuse)
     query = "past participle of write"
-    lists = [retriever.search(query, retriever.pool, m) for m in ("bm25", "dense")]  # type: ignore[arg-type]
+    lists = [retriever.search(query, retriever.pool, m) for m in fuse]
     want = rrf([[h.rule_id for h in hits] for hits in lists])[:5]
     got = retriever.search(query, 5, "hybrid")
     assert [(h.rule_id, h.score) for h in got] == want
@@ -42,7 +48,7 @@ def test_chunk_level_hybrid_is_rrf_of_chunk_pools(chunks: list[Chunk]) -> None:
         chunks, HashingEmbedder(256).fit([c.indexed_text for c in chunks]), per_rule=False
     )
     query = "past participle of write"
-    lists = [[h.chunk_id for h in r.search(query, r.pool, m)] for m in ("bm25", "dense")]  # type: ignore[arg-type]
+    lists = [[h.chunk_id for h in r.search(query, r.pool, m)] for m in r.fuse]
     assert [(h.chunk_id, h.score) for h in r.search(query, 5, "hybrid")] == rrf(lists)[:5]
 
 

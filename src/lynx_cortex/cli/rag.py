@@ -11,7 +11,7 @@ import click
 
 from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, LynxGroup
 
-MODE = click.Choice(["bm25", "dense", "hybrid"])
+MODE = click.Choice(["bm25", "dense", "structured", "hybrid"])
 INDEX = click.option(
     "--index",
     "index_dir",
