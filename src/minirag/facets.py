@@ -7,7 +7,8 @@ question-specific rule:
 - **verbs**: any word that is a form of one of the truth table's verbs, in English or Spanish (`went`, `comí`,
   `venir`), or a misspelling the KB validator generates for it (`eated`, `writed`). Words that are much likelier
   grammar talk than the verb asked about (`have`, `will`, `do`) count only when the question names the verb;
-- **tense**: the lexicon's tense keywords (`past participle`, `pasado`, `going to`...);
+- **tense**: the lexicon's tense keywords (`past participle`, `pasado`, `going to`...), else the tense of a
+  quoted Spanish form (`'yo comí'` is a past simple);
 - **error codes**: a phrase of the question is one the taxonomy's own generators produce for that code
   (`he will to go` → wrong_aux_will_with_to, `he eated` → overregularization_past), with the subject
   normalised and not right after an auxiliary (`does he work?` is a question, not a missing -s).
@@ -15,6 +16,7 @@ question-specific rule:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -25,6 +27,7 @@ from minirag.kb_validate import AUXILIARIES, THIRD_PERSON, normalise, truth, wor
 from minirag.lexicon import Lexicon, load_lexicon, tense_in
 
 MAX_PHRASE = 5
+BLANK_RE = re.compile(r"_{2,}")
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,17 @@ def _subjects(tokens: list[str]) -> list[str]:
 
 
 def errors_in(text: str) -> frozenset[str]:
-    tokens = _subjects(words(text))
+    """The error codes whose phrases the text contains. A blank (`___`) is missing text, not a mistake, so no
+    phrase may span it: "I ___ going to work" does not contain "I going to"."""
     table = error_phrases()
     found: set[str] = set()
-    for i in range(len(tokens)):
-        if i > 0 and tokens[i - 1] in AUXILIARIES:
-            continue
-        for n in range(1, min(MAX_PHRASE, len(tokens) - i) + 1):
-            found |= table.get(tuple(tokens[i : i + n]), frozenset())
+    for part in BLANK_RE.split(text):
+        tokens = _subjects(words(part))
+        for i in range(len(tokens)):
+            if i > 0 and tokens[i - 1] in AUXILIARIES:
+                continue
+            for n in range(1, min(MAX_PHRASE, len(tokens) - i) + 1):
+                found |= table.get(tuple(tokens[i : i + n]), frozenset())
     return frozenset(found)
 
 
@@ -90,7 +96,11 @@ def verbs_in(text: str, lexicon: Lexicon) -> frozenset[str]:
 
 def facets(text: str, lexicon: Lexicon | None = None) -> Facets:
     lex = lexicon or load_lexicon()
-    return Facets(verbs_in(text, lex), tense_in(text), errors_in(text))
+    tense = tense_in(text)
+    if tense is None:
+        quoted = {t for _, t, _ in lex.spanish_cells(text)}
+        tense = quoted.pop() if len(quoted) == 1 else None
+    return Facets(verbs_in(text, lex), tense, errors_in(text))
 
 
 __all__ = ["Facets", "error_phrases", "error_rule_id", "errors_in", "facets", "verbs_in"]

@@ -83,3 +83,12 @@ def test_scorer_keys_by_hand() -> None:
     assert matched.tolist() == [2, 2, 0]
     assert specific.tolist() == pytest.approx([1 + 0.01, 0.5 + 0.01, 0])
     assert rrf([["a", "b"], ["b"]])[0][0] == "b"  # a rule both lists hold beats one list's top pick
+
+
+def test_tense_comes_from_keywords_else_from_a_quoted_spanish_form() -> None:
+    assert facets("¿cómo se dice 'yo comí'?").tense == "past_simple"
+    assert facets("participio de comer").tense == "past_participle"
+    assert facets("'yo comí' o 'yo como'").tense is None  # two quoted tenses: no single answer
+    # The longest quoted form wins.
+    assert facets("'él fue' or 'él va a ir'").tense == "future_going_to"
+    assert errors_in("I ___ going to work (be)") == frozenset()  # a blank is no mistake
