@@ -216,20 +216,25 @@ GOALS: tuple[tuple[str, str, float], ...] = (
 )
 
 
-def _get(results: Mapping[str, Any], path: str) -> float:
+def _cell(results: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """The metric at a dotted path, as a {"value", "lo"?, "hi"?} cell (a bare number gets no interval)."""
     node: Any = results
     for key in path.split("."):
         node = node[key]
-    return float(node["value"] if isinstance(node, Mapping) else node)
+    return node if isinstance(node, Mapping) else {"value": float(node)}
 
 
 def goals(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each goal with its measured value and whether it is met; hallucinated citations must be 0 in every mode
     and `ask` p95 under 100 ms."""
-    out = [
-        {"goal": name, "value": _get(results, path), "met": _get(results, path) >= threshold}
-        for name, path, threshold in GOALS
-    ]
+    out = []
+    for name, path, threshold in GOALS:
+        cell = _cell(results, path)
+        value = float(cell["value"])
+        out.append(
+            {"goal": name, "value": value, "lo": cell.get("lo"), "hi": cell.get("hi")}
+            | {"met": value >= threshold}
+        )
     bad = sum(f["hallucinated_citations"] for f in results["faithfulness"].values())
     out.append({"goal": "0 hallucinated citations", "value": float(bad), "met": bad == 0})
     p95 = float(results["latency_ms"]["p95"])
@@ -290,12 +295,14 @@ def faithfulness_table(results: Mapping[str, Any]) -> str:
 
 
 def goals_table(goals_: Sequence[Mapping[str, Any]]) -> str:
-    lines = ["| goal | measured | met |", "| --- | --- | --- |"]
+    lines = ["| goal | measured (95 % interval) | met |", "| --- | --- | --- |"]
     for g in goals_:
         value = g["value"]
         shown = (
             f"{value:.3f}" if "pp" not in g["goal"] and "ms" not in g["goal"] else f"{value:.1f}"
         )
+        if g.get("lo") is not None:
+            shown += f" [{g['lo']:.3f}, {g['hi']:.3f}]"
         lines.append(f"| {g['goal']} | {shown} | {'yes' if g['met'] else '**no**'} |")
     return "\n".join(lines)
 
