@@ -1,11 +1,12 @@
-"""`Retriever`: BM25, dense (flat inner product) or hybrid (RRF of both) search over KB chunks.
+"""`Retriever`: BM25, dense (flat inner product), structured (front-matter facets) or hybrid (RRF of some of
+them; BM25 + structured by default) search over KB chunks.
 
-One object holds the chunks, a BM25 index over their words and a `FlatIndex` over their embeddings, so the
-three modes rank the same candidates and differ only in how.
+One object holds the chunks, a BM25 index over their words, a `FlatIndex` over their embeddings and the
+chunks' front matter, so the modes rank the same candidates and differ only in how.
 
 By default the top k are k *different rules* (`per_rule=True`): a rule is cut into several chunks and exists
 in two languages, and without this its chunks crowd the top 5 with one answer five times. Each retriever
-ranks rules by their best chunk; hybrid fuses those two rule rankings (the top `pool` of each, 20 by default:
+ranks rules by their best chunk; hybrid fuses those rule rankings (the top `pool` of each, 20 by default:
 deep enough that a rule one retriever ranks 15th can still be rescued by the other) with RRF, and shows each
 rule by the chunk that ranked best in either list. With `per_rule=False` everything happens on chunks. Saved as `index.json` (chunks, settings) + `index.safetensors` (the embedding matrix); BM25 is
 rebuilt on load because fitting it on a few hundred chunks costs less than reading it would.
@@ -63,9 +64,9 @@ class LexicalConfig:
     idf: Idf = "lucene"
     stemming: bool = False
     stopwords: bool = True
-    title_weight: int = (
-        3  # the title counted this many times in a chunk's BM25 document (BM25F, lite)
-    )
+    # The title counted this many times in a chunk's BM25 document: a field weight (BM25F, lite), since a
+    # rule's title is its summary.
+    title_weight: int = 3
 
 
 class Retriever:
@@ -92,6 +93,8 @@ class Retriever:
             raise LynxError(f"hybrid fuses bm25, dense and/or structured, not {fuse!r}")
         self.structured = StructuredScorer(self.chunks)
         lx = self.lexical
+        if lx.title_weight < 1:
+            raise LynxError(f"title_weight must be at least 1, got {lx.title_weight}")
         self.bm25 = BM25(
             [
                 analyze(

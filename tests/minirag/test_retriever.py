@@ -88,3 +88,32 @@ def test_bad_input_is_a_lynx_error(retriever: Retriever, tmp_path: Path) -> None
         Retriever.load(tmp_path / "missing", retriever.embedder)
     with pytest.raises(LynxError, match="rebuild"):
         Retriever(retriever.chunks, HashingEmbedder(32), retriever.index.vectors)
+
+
+def test_title_weight_counts_the_title_again_in_bm25(chunks: list[Chunk]) -> None:
+    """Each extra title copy adds the title's terms to the BM25 document; 0 copies is refused."""
+    from minirag.retriever import LexicalConfig
+
+    emb = HashingEmbedder(64).fit([c.indexed_text for c in chunks])
+    once = Retriever(chunks, emb, lexical=LexicalConfig(title_weight=1))
+    thrice = Retriever(chunks, emb, lexical=LexicalConfig(title_weight=3))
+    title_terms = [len(analyze(c.title, stopwords=True)) for c in chunks]
+    np.testing.assert_array_equal(
+        thrice.bm25.doc_len - once.bm25.doc_len, 2 * np.asarray(title_terms, dtype=np.float64)
+    )
+    word = analyze(chunks[0].title, stopwords=True)[0]
+    assert thrice.bm25.scores([word])[0] > 0
+    with pytest.raises(LynxError, match="title_weight"):
+        Retriever(chunks, emb, lexical=LexicalConfig(title_weight=0))
+
+
+def test_snake_case_codes_are_words() -> None:
+    assert analyze("Error code wrong_aux_will_with_to") == [
+        "error",
+        "code",
+        "wrong",
+        "aux",
+        "will",
+        "with",
+        "to",
+    ]
