@@ -207,6 +207,55 @@ def evaluate(
     }
 
 
+# The issue's goals, judged on the held-out `test` split only: (name, metric path, minimum).
+GOALS: tuple[tuple[str, str, float], ...] = (
+    ("hybrid hit@5 >= 0.95", "retrieval.hybrid.hit@5", 0.95),
+    ("hybrid MRR >= 0.85", "retrieval.hybrid.mrr", 0.85),
+    ("hybrid beats the better single retriever by >= 5 pp hit@3", "hybrid_gain_hit@3_pp", 5.0),
+    ("faithfulness (hybrid) >= 0.90", "faithfulness.hybrid.faithfulness", 0.90),
+)
+
+
+def _cell(results: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """The metric at a dotted path, as a {"value", "lo"?, "hi"?} cell (a bare number gets no interval)."""
+    node: Any = results
+    for key in path.split("."):
+        node = node[key]
+    return node if isinstance(node, Mapping) else {"value": float(node)}
+
+
+def goals(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each goal with its measured value and whether it is met; hallucinated citations must be 0 in every mode
+    and `ask` p95 under 100 ms."""
+    out = []
+    for name, path, threshold in GOALS:
+        cell = _cell(results, path)
+        value = float(cell["value"])
+        out.append(
+            {"goal": name, "value": value, "lo": cell.get("lo"), "hi": cell.get("hi")}
+            | {"met": value >= threshold}
+        )
+    bad = sum(f["hallucinated_citations"] for f in results["faithfulness"].values())
+    out.append({"goal": "0 hallucinated citations", "value": float(bad), "met": bad == 0})
+    p95 = float(results["latency_ms"]["p95"])
+    out.append({"goal": "ask p95 < 100 ms after load", "value": p95, "met": p95 < 100.0})
+    return out
+
+
+def evaluate_splits(
+    pipeline: RAGPipeline,
+    retrieval: Mapping[str, Sequence[Query]],
+    faithful: Mapping[str, Sequence[Query]],
+    *,
+    k: int = 5,
+) -> dict[str, Any]:
+    """`evaluate` on each split ({"dev", "test"} or {"all"}); the goal verdicts come from `test` when there is
+    one, since dev is where the settings were chosen."""
+    splits = {name: evaluate(pipeline, retrieval[name], faithful[name], k=k) for name in retrieval}
+    judged = "test" if "test" in splits else next(iter(splits))
+    return {"splits": splits, "goals_on": judged, "goals": goals(splits[judged])}
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
@@ -245,17 +294,52 @@ def faithfulness_table(results: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_report(results: Mapping[str, Any], *, title: str, header: Sequence[str] = ()) -> str:
-    hybrid = results["faithfulness"]["hybrid"]
-    failures = ", ".join(f"{name} {hybrid['failures'].get(name, 0)}" for name in FAILURES)
-    misses = [r for r in hybrid["rows"] if not r["faithful"]]
-    lat = results["latency_ms"]
+def goals_table(goals_: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["| goal | measured (95 % interval) | met |", "| --- | --- | --- |"]
+    for g in goals_:
+        value = g["value"]
+        shown = (
+            f"{value:.3f}" if "pp" not in g["goal"] and "ms" not in g["goal"] else f"{value:.1f}"
+        )
+        if g.get("lo") is not None:
+            shown += f" [{g['lo']:.3f}, {g['hi']:.3f}]"
+        lines.append(f"| {g['goal']} | {shown} | {'yes' if g['met'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+def render_split_report(
+    evaluated: Mapping[str, Any], *, title: str, header: Sequence[str] = ()
+) -> str:
+    """The whole report: the goal verdicts (on test), then one section per split, test first."""
+    names = sorted(evaluated["splits"], key=lambda n: (n != "test", n))
     parts = [
         f"# {title}",
         "",
         *header,
         "",
-        f"## Retrieval ({results['n_retrieval']} labelled queries, rule-level relevance)",
+        f"## Goals (judged on `{evaluated['goals_on']}`)",
+        "",
+        goals_table(evaluated["goals"]),
+        "",
+    ]
+    for name in names:
+        body = render_report(evaluated["splits"][name], title="", level="##")
+        parts += [f"# Split `{name}`", body]
+    return "\n".join(parts)
+
+
+def render_report(
+    results: Mapping[str, Any], *, title: str, header: Sequence[str] = (), level: str = "#"
+) -> str:
+    hybrid = results["faithfulness"]["hybrid"]
+    failures = ", ".join(f"{name} {hybrid['failures'].get(name, 0)}" for name in FAILURES)
+    misses = [r for r in hybrid["rows"] if not r["faithful"]]
+    lat = results["latency_ms"]
+    parts = [
+        *([f"{level} {title}", ""] if title else []),
+        *header,
+        "",
+        f"{level}# Retrieval ({results['n_retrieval']} labelled queries, rule-level relevance)",
         "",
         "Percent with 95 % intervals (Wilson for hit rates, bootstrap for MRR).",
         "",
@@ -263,7 +347,7 @@ def render_report(results: Mapping[str, Any], *, title: str, header: Sequence[st
         "",
         f"Hybrid minus the better single retriever, hit@3: {results['hybrid_gain_hit@3_pp']:+.1f} pp.",
         "",
-        f"## End to end ({results['n_faithfulness']} faithfulness queries)",
+        f"{level}# End to end ({results['n_faithfulness']} faithfulness queries)",
         "",
         faithfulness_table(results),
         "",
@@ -271,7 +355,7 @@ def render_report(results: Mapping[str, Any], *, title: str, header: Sequence[st
         "",
         f"Latency of `ask` after load, {lat['n']} calls: p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, max {lat['max']:.2f} ms.",
         "",
-        "## Unfaithful answers (hybrid)",
+        f"{level}# Unfaithful answers (hybrid)",
         "",
     ]
     parts += [
@@ -287,6 +371,10 @@ __all__ = [
     "bootstrap_ci",
     "classify",
     "evaluate",
+    "evaluate_splits",
+    "goals",
+    "goals_table",
+    "render_split_report",
     "faithfulness_eval",
     "latency_ms",
     "rate",

@@ -56,6 +56,7 @@ class Lexicon:
     ]  # verb -> tense -> person -> {"en", "es"}
     spanish: dict[str, str]  # verb -> Spanish lemma
     word_to_verb: dict[str, tuple[int, str]]  # single-word form -> (priority, verb); lower wins
+    spanish_index: dict[tuple[str, ...], tuple[tuple[str, str, str], ...]]  # es words -> cells
 
     @property
     def verbs(self) -> tuple[str, ...]:
@@ -63,6 +64,21 @@ class Lexicon:
 
     def form(self, verb: str, tense: str, person: str = "3sg", lang: str = "en") -> str:
         return self.forms[verb][tense][person][lang]
+
+    def spanish_cells(self, text: str) -> list[tuple[str, str, str]]:
+        """The truth-table cells whose Spanish form (subject + verb, at least two words) the text quotes:
+        "¿cómo se dice 'yo comí'?" → [(eat, past_simple, 1sg)]. The longest quoted form wins; a form two verbs
+        share ("él fue": ser and ir) gives both. Subjects are spelt as the table spells them (ella → él)."""
+        tokens = ["él" if w == "ella" else w for w in tokenize(text)]
+        for n in range(min(MAX_CELL, len(tokens)), 1, -1):
+            found = {
+                cell
+                for i in range(len(tokens) - n + 1)
+                for cell in self.spanish_index.get(tuple(tokens[i : i + n]), ())
+            }
+            if found:
+                return sorted(found)
+        return []
 
     def verb_in(self, text: str) -> str | None:
         """The verb a text is about: an English lemma beats an English form, which beats a Spanish lemma, which
@@ -90,6 +106,7 @@ def person_in(text: str) -> str | None:
     return next((person for person, pattern in PERSON_PATTERNS if pattern.search(low)), None)
 
 
+MAX_CELL = 5  # the longest Spanish cell, in words ("yo voy a comer" is 4)
 NAMED_VERB_RE = re.compile(r"\((\w+)\)|\b(?:of|de|for|verb|verbo)\s+(?:to\s+)?['\"‘“]?(\w+)")
 
 # Words that are forms of a verb but are far likelier to be grammar talk in a question ("have" in "present
@@ -137,7 +154,19 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             for word in words - AMBIGUOUS:
                 if word not in word_to_verb or word_to_verb[word][0] > priority:
                     word_to_verb[word] = (priority, verb)
-    return Lexicon(forms=forms, spanish=spanish, word_to_verb=word_to_verb)
+    cells: dict[tuple[str, ...], set[tuple[str, str, str]]] = {}
+    for verb, by_tense in forms.items():
+        for tense, by_person in by_tense.items():
+            for person, cell in by_person.items():
+                es_words = tuple(tokenize(cell["es"]))
+                if len(es_words) >= 2:
+                    cells.setdefault(es_words, set()).add((verb, tense, person))
+    return Lexicon(
+        forms=forms,
+        spanish=spanish,
+        word_to_verb=word_to_verb,
+        spanish_index={w: tuple(sorted(c)) for w, c in cells.items()},
+    )
 
 
 __all__ = ["TENSE_NAMES", "Lexicon", "load_lexicon", "person_in", "tense_in"]

@@ -1,11 +1,12 @@
-"""`Retriever`: BM25, dense (flat inner product) or hybrid (RRF of both) search over KB chunks.
+"""`Retriever`: BM25, dense (flat inner product), structured (front-matter facets) or hybrid (RRF of some of
+them; BM25 + structured by default) search over KB chunks.
 
-One object holds the chunks, a BM25 index over their words and a `FlatIndex` over their embeddings, so the
-three modes rank the same candidates and differ only in how.
+One object holds the chunks, a BM25 index over their words, a `FlatIndex` over their embeddings and the
+chunks' front matter, so the modes rank the same candidates and differ only in how.
 
 By default the top k are k *different rules* (`per_rule=True`): a rule is cut into several chunks and exists
 in two languages, and without this its chunks crowd the top 5 with one answer five times. Each retriever
-ranks rules by their best chunk; hybrid fuses those two rule rankings (the top `pool` of each, 20 by default:
+ranks rules by their best chunk; hybrid fuses those rule rankings (the top `pool` of each, 20 by default:
 deep enough that a rule one retriever ranks 15th can still be rescued by the other) with RRF, and shows each
 rule by the chunk that ranked best in either list. With `per_rule=False` everything happens on chunks. Saved as `index.json` (chunks, settings) + `index.safetensors` (the embedding matrix); BM25 is
 rebuilt on load because fitting it on a few hundred chunks costs less than reading it would.
@@ -28,12 +29,16 @@ from lynx_cortex.errors import LynxError
 from minirag.bm25 import BM25, Idf
 from minirag.chunk import Chunk
 from minirag.embed import Embedder
+from minirag.facets import facets
 from minirag.fusion import RRF_K, rrf
 from minirag.index import FlatIndex
+from minirag.structured import StructuredScorer
 from minirag.text import analyze
 
-Mode = Literal["bm25", "dense", "hybrid"]
-MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+Mode = Literal["bm25", "dense", "structured", "hybrid"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "structured", "hybrid")
+Single = Literal["bm25", "dense", "structured"]
+FUSE: tuple[Single, ...] = ("bm25", "structured")
 INDEX_FORMAT = "lynx-rag-index/1"
 POOL = 20
 
@@ -59,6 +64,9 @@ class LexicalConfig:
     idf: Idf = "lucene"
     stemming: bool = False
     stopwords: bool = True
+    # The title counted this many times in a chunk's BM25 document: a field weight (BM25F, lite), since a
+    # rule's title is its summary.
+    title_weight: int = 3
 
 
 class Retriever:
@@ -72,6 +80,7 @@ class Retriever:
         rrf_k: int = RRF_K,
         pool: int = POOL,
         per_rule: bool = True,
+        fuse: Sequence[Single] = FUSE,
     ) -> None:
         if not chunks:
             raise LynxError("the retriever needs at least one chunk")
@@ -79,10 +88,20 @@ class Retriever:
         self.embedder = embedder
         self.lexical = lexical or LexicalConfig()
         self.rrf_k, self.pool, self.per_rule = rrf_k, pool, per_rule
+        self.fuse: tuple[Single, ...] = tuple(fuse)
+        if not self.fuse or not set(self.fuse) <= {"bm25", "dense", "structured"}:
+            raise LynxError(f"hybrid fuses bm25, dense and/or structured, not {fuse!r}")
+        self.structured = StructuredScorer(self.chunks)
         lx = self.lexical
+        if lx.title_weight < 1:
+            raise LynxError(f"title_weight must be at least 1, got {lx.title_weight}")
         self.bm25 = BM25(
             [
-                analyze(c.indexed_text, stemming=lx.stemming, stopwords=lx.stopwords)
+                analyze(
+                    "\n".join([c.title] * (lx.title_weight - 1) + [c.indexed_text]),
+                    stemming=lx.stemming,
+                    stopwords=lx.stopwords,
+                )
                 for c in self.chunks
             ],
             k1=lx.k1,
@@ -117,11 +136,14 @@ class Retriever:
                 break
         return hits
 
-    def _bm25(self, query: str, k: int) -> list[Hit]:
+    def _bm25_scores(self, query: str) -> np.ndarray:
         lx = self.lexical
-        scores = self.bm25.scores(
+        return self.bm25.scores(
             analyze(query, stemming=lx.stemming, stopwords=lx.stopwords)
         )  # (N,)
+
+    def _bm25(self, query: str, k: int) -> list[Hit]:
+        scores = self._bm25_scores(query)  # (N,)
         order = np.lexsort((np.arange(len(scores)), -scores))
         return self._diverse(order[scores[order] > 0], scores, k)
 
@@ -132,19 +154,31 @@ class Retriever:
         full[ids[0]] = scores[0]
         return self._diverse(ids[0], full, k)
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        """The top-k chunks (k different rules unless per_rule is off), best first; `score` is BM25, cosine or
-        the RRF sum depending on the mode."""
-        if k < 1:
-            raise LynxError(f"k must be at least 1, got {k}")
+    def _structured(self, query: str, k: int) -> list[Hit]:
+        found = facets(query)
+        if found.empty:
+            return []
+        order, matched = self.structured.order(found, self._bm25_scores(query))
+        return self._diverse(order, matched, k)
+
+    def _single(self, query: str, k: int, mode: Single) -> list[Hit]:
         if mode == "bm25":
             return self._bm25(query, k)
         if mode == "dense":
             return self._dense(query, k)
+        return self._structured(query, k)
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+        """The top-k chunks (k different rules unless per_rule is off), best first; `score` is BM25, cosine, the
+        number of facets matched or the RRF sum depending on the mode. Hybrid fuses the lists named by `fuse`."""
+        if k < 1:
+            raise LynxError(f"k must be at least 1, got {k}")
+        if mode in ("bm25", "dense", "structured"):
+            return self._single(query, k, mode)
         if mode != "hybrid":
             raise LynxError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         depth = max(k, self.pool)
-        lists = [self._bm25(query, depth), self._dense(query, depth)]
+        lists = [self._single(query, depth, m) for m in self.fuse]
         keyed = [[(h.rule_id if self.per_rule else h.chunk_id, h) for h in hits] for hits in lists]
         shown: dict[str, tuple[int, Chunk]] = {}  # key -> (best rank in any list, its chunk)
         for pairs in keyed:
@@ -164,6 +198,7 @@ class Retriever:
             "rrf_k": self.rrf_k,
             "pool": self.pool,
             "per_rule": self.per_rule,
+            "fuse": list(self.fuse),
             "chunks": [asdict(c) for c in self.chunks],
             **(extra or {}),
         }
@@ -190,15 +225,33 @@ class Retriever:
                 int(meta["pool"]),
                 bool(meta.get("per_rule", True)),
             )
+            fuse = tuple(meta.get("fuse", FUSE))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
             raise LynxError(
                 f"{directory}: cannot read the RAG index ({exc}); rebuild it with `lynx rag index`"
             ) from None
         retriever = cls(
-            chunks, embedder, vectors, lexical=lexical, rrf_k=rrf_k, pool=pool, per_rule=per_rule
+            chunks,
+            embedder,
+            vectors,
+            lexical=lexical,
+            rrf_k=rrf_k,
+            pool=pool,
+            per_rule=per_rule,
+            fuse=fuse,
         )
         retriever.meta = meta
         return retriever
 
 
-__all__ = ["INDEX_FORMAT", "MODES", "POOL", "Hit", "LexicalConfig", "Mode", "Retriever"]
+__all__ = [
+    "FUSE",
+    "INDEX_FORMAT",
+    "MODES",
+    "POOL",
+    "Hit",
+    "LexicalConfig",
+    "Mode",
+    "Retriever",
+    "Single",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Longest suffix first; a suffix is stripped only when at least MIN_STEM characters remain, so short words
 # (is, has, went) pass through untouched.

@@ -74,3 +74,16 @@ def test_pairs_come_from_the_kb_not_the_eval_queries(rules: list[Rule]) -> None:
         json.loads(line)["query"] for line in (FIXTURE_QUERIES / "retrieval.jsonl").open()
     }
     assert not eval_queries & {t for ts in pairs.values() for t in ts}
+
+
+def test_error_rules_train_on_their_own_codes_wrong_phrases() -> None:
+    from minirag.facets import errors_in
+    from minirag.kb import load_rules
+    from minirag.synth import error_questions
+
+    rules = {r.id: r for r in load_rules() if r.lang == "en"}
+    for rid in ("error-wrong-aux-will-with-to", "error-bare-participle-missing-aux"):
+        bare = error_questions(rules[rid])[::3]  # the "{wrong}" template: the phrase as pasted
+        code = rid.removeprefix("error-").replace("-", "_")
+        assert bare and all(code in errors_in(t) for t in bare)
+    assert error_questions(rules["irregular-eat"]) == []

@@ -84,3 +84,27 @@ def test_bad_query_file_names_the_line(tmp_path: Path) -> None:
     bad.write_text("")
     with pytest.raises(LynxError, match="no queries"):
         read_queries(bad)
+
+
+def test_goals_are_judged_against_their_thresholds() -> None:
+    from minirag.evaluate import goals
+
+    cell = lambda v: {"value": v, "lo": v - 0.1, "hi": v + 0.05}  # noqa: E731
+    results = {
+        "retrieval": {"hybrid": {"hit@5": cell(0.95), "mrr": cell(0.84)}},
+        "hybrid_gain_hit@3_pp": 5.0,
+        "faithfulness": {
+            "hybrid": {"faithfulness": cell(0.91), "hallucinated_citations": 0},
+            "bm25": {"faithfulness": cell(0.5), "hallucinated_citations": 1},
+        },
+        "latency_ms": {"p95": 99.0},
+    }
+    verdicts = {g["goal"]: g["met"] for g in goals(results)}
+    assert verdicts == {
+        "hybrid hit@5 >= 0.95": True,
+        "hybrid MRR >= 0.85": False,
+        "hybrid beats the better single retriever by >= 5 pp hit@3": True,
+        "faithfulness (hybrid) >= 0.90": True,
+        "0 hallucinated citations": False,  # one in any mode fails it
+        "ask p95 < 100 ms after load": True,
+    }

@@ -24,7 +24,7 @@ from minirag.queries import (
 def test_the_committed_sets_are_clean_and_versioned() -> None:
     retrieval, faithfulness = load_retrieval(), load_faithfulness()
     assert check(retrieval, faithfulness, load_rules()) == []
-    assert version() == "1.0"
+    assert version() == "1.1"
 
 
 def test_the_committed_sets_are_big_enough_in_each_language() -> None:

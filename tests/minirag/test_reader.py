@@ -11,7 +11,7 @@ from minirag.chunk import rule_id_of
 from minirag.pipeline import RAGPipeline
 from minirag.prompt import DONT_KNOW, build_prompt, extract_citations, hallucinated
 from minirag.reader import regular_guess, regular_past, regular_third
-from minirag.retriever import MODES, Retriever
+from minirag.retriever import MODES, Hit, Retriever
 
 from .conftest import FIXTURE_QUERIES
 
@@ -105,3 +105,63 @@ def test_rag_answer_is_the_pipeline_answer(pipeline: RAGPipeline) -> None:
     query = "past simple of go"
     assert rag_answer(query, pipeline.retriever, k=3) == pipeline.ask(query, k=3).answer.text
     assert re.search(r"\bwent\b", rag_answer(query, pipeline.retriever))
+
+
+def test_completed_fills_the_blank_by_hand() -> None:
+    from minirag.reader import completed
+
+    assert completed("he ___ tv every night (watch)", "he watches") == "he watches tv every night"
+    assert completed("I ___ going to work (be)", "I am") == "I am going to work"
+    assert (
+        completed("___ to the park (go)", "he went") == "he went to the park"
+    )  # no subject before
+    assert completed("past of go", "he went") is None
+
+
+def test_spanish_cells_name_the_quoted_form() -> None:
+    from minirag.lexicon import load_lexicon
+
+    lex = load_lexicon()
+    assert lex.spanish_cells("¿cómo se dice 'tú comiste'?") == [("eat", "past_simple", "2sg")]
+    assert lex.spanish_cells("ella fue") == [
+        ("be", "past_simple", "3sg"),
+        ("go", "past_simple", "3sg"),
+    ]
+    assert lex.spanish_cells("past of comer") == []  # one word is a lemma, not a quoted cell
+
+
+@pytest.fixture(scope="module")
+def kb_pipeline() -> RAGPipeline:
+    return RAGPipeline(load_retriever())
+
+
+@pytest.mark.parametrize(
+    ("query", "pattern", "rule"),
+    [
+        # A correction cites the rule of the error it contains, not the verb's own rule.
+        ("correct this: she will to eat", r"\bhe will eat\b", "error-wrong-aux-will-with-to"),
+        # Two verbs share "fue": both readings, cited by the rule about that ambiguity.
+        (
+            "qué significa 'él fue'",
+            r"\bhe went\b.*\bhe was\b|\bhe was\b.*\bhe went\b",
+            "spanish-fui",
+        ),
+    ],
+)
+def test_reader_cites_the_most_specific_rule(
+    kb_pipeline: RAGPipeline, query: str, pattern: str, rule: str
+) -> None:
+    result = kb_pipeline.ask(query)
+    assert re.search(pattern, result.answer.text), result.answer.text
+    assert [rule_id_of(c) for c in result.cited] == [rule], result.answer.text
+
+
+def test_a_quoted_spanish_form_is_answered_from_the_most_specific_rule(
+    kb_pipeline: RAGPipeline,
+) -> None:
+    """Both rules declare eat and the past simple and show "ate"; the one about fewer verbs is cited, whatever
+    the order of the hits."""
+    chunks = kb_pipeline.retriever.by_id
+    hits = [Hit(chunks["past-simple.en#0"], 2.0), Hit(chunks["irregular-eat.en#0"], 1.0)]
+    answer = kb_pipeline.reader.answer("how do you say 'tú comiste' in english", hits)
+    assert re.search(r"\byou ate\b", answer.text) and answer.cited == ("irregular-eat.en#0",)

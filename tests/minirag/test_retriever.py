@@ -9,7 +9,7 @@ from lynx_cortex.errors import LynxError
 from minirag.chunk import Chunk
 from minirag.embed import HashingEmbedder
 from minirag.fusion import rrf
-from minirag.retriever import MODES, Retriever
+from minirag.retriever import MODES, Retriever, Single
 from minirag.text import analyze
 
 
@@ -24,9 +24,15 @@ def test_exact_chunk_text_retrieves_its_chunk_first(retriever: Retriever, mode: 
         assert retriever.search(chunk.indexed_text, 3, mode)[0].chunk_id == chunk.chunk_id  # type: ignore[arg-type]
 
 
-def test_hybrid_is_rrf_of_the_two_rule_rankings(retriever: Retriever) -> None:
+@pytest.mark.parametrize(
+    "fuse", [("bm25", "structured"), ("bm25", "dense"), ("bm25", "structured", "dense")]
+)
+def test_hybrid_is_rrf_of_the_fused_rule_rankings(
+    retriever: Retriever, fuse: tuple[Single, ...]
+) -> None:
+    retriever = Retriever(retriever.chunks, retriever.embedder, retriever.index.vectors, fuse=fuse)
     query = "past participle of write"
-    lists = [retriever.search(query, retriever.pool, m) for m in ("bm25", "dense")]  # type: ignore[arg-type]
+    lists = [retriever.search(query, retriever.pool, m) for m in fuse]
     want = rrf([[h.rule_id for h in hits] for hits in lists])[:5]
     got = retriever.search(query, 5, "hybrid")
     assert [(h.rule_id, h.score) for h in got] == want
@@ -42,7 +48,7 @@ def test_chunk_level_hybrid_is_rrf_of_chunk_pools(chunks: list[Chunk]) -> None:
         chunks, HashingEmbedder(256).fit([c.indexed_text for c in chunks]), per_rule=False
     )
     query = "past participle of write"
-    lists = [[h.chunk_id for h in r.search(query, r.pool, m)] for m in ("bm25", "dense")]  # type: ignore[arg-type]
+    lists = [[h.chunk_id for h in r.search(query, r.pool, m)] for m in r.fuse]
     assert [(h.chunk_id, h.score) for h in r.search(query, 5, "hybrid")] == rrf(lists)[:5]
 
 
@@ -82,3 +88,32 @@ def test_bad_input_is_a_lynx_error(retriever: Retriever, tmp_path: Path) -> None
         Retriever.load(tmp_path / "missing", retriever.embedder)
     with pytest.raises(LynxError, match="rebuild"):
         Retriever(retriever.chunks, HashingEmbedder(32), retriever.index.vectors)
+
+
+def test_title_weight_counts_the_title_again_in_bm25(chunks: list[Chunk]) -> None:
+    """Each extra title copy adds the title's terms to the BM25 document; 0 copies is refused."""
+    from minirag.retriever import LexicalConfig
+
+    emb = HashingEmbedder(64).fit([c.indexed_text for c in chunks])
+    once = Retriever(chunks, emb, lexical=LexicalConfig(title_weight=1))
+    thrice = Retriever(chunks, emb, lexical=LexicalConfig(title_weight=3))
+    title_terms = [len(analyze(c.title, stopwords=True)) for c in chunks]
+    np.testing.assert_array_equal(
+        thrice.bm25.doc_len - once.bm25.doc_len, 2 * np.asarray(title_terms, dtype=np.float64)
+    )
+    word = analyze(chunks[0].title, stopwords=True)[0]
+    assert thrice.bm25.scores([word])[0] > 0
+    with pytest.raises(LynxError, match="title_weight"):
+        Retriever(chunks, emb, lexical=LexicalConfig(title_weight=0))
+
+
+def test_snake_case_codes_are_words() -> None:
+    assert analyze("Error code wrong_aux_will_with_to") == [
+        "error",
+        "code",
+        "wrong",
+        "aux",
+        "will",
+        "with",
+        "to",
+    ]

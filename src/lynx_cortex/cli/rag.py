@@ -11,7 +11,7 @@ import click
 
 from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, LynxGroup
 
-MODE = click.Choice(["bm25", "dense", "hybrid"])
+MODE = click.Choice(["bm25", "dense", "structured", "hybrid"])
 INDEX = click.option(
     "--index",
     "index_dir",
@@ -98,7 +98,8 @@ def ask_command(query: str, k: int, mode: str, as_json: bool, index_dir: Path | 
 @click.option("--out", type=OUT_DIR, help="Report folder (default experiments/rag/eval-DATE).")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=5, show_default=True)
 def eval_command(index_dir: Path | None, queries: Path | None, out: Path | None, k: int) -> None:
-    """Score bm25 / dense / hybrid retrieval and end-to-end faithfulness; write REPORT.md and metrics.json.
+    """Score bm25 / dense / hybrid retrieval and end-to-end faithfulness on the dev and test splits (the goals are
+    judged on test); write REPORT.md and metrics.json.
 
     Exits 1 when any answer cites a chunk that was not retrieved (a hallucinated citation)."""
     from lynx_cortex.atomic import write_json_atomic, write_text_atomic
@@ -106,16 +107,23 @@ def eval_command(index_dir: Path | None, queries: Path | None, out: Path | None,
     from lynx_cortex.manifest import Stopwatch, record_manifest
     from lynx_cortex.paths import experiments_dir
     from minirag.build import default_index_dir, load_retriever
-    from minirag.evaluate import evaluate, read_queries, render_report, retrieval_table
+    from minirag.evaluate import evaluate_splits, read_queries, render_split_report, retrieval_table
     from minirag.kb import kb_dir
     from minirag.pipeline import RAGPipeline
+    from minirag.split import load_split, split_queries
 
     watch = Stopwatch()
     folder = queries if queries is not None else kb_dir() / "queries"
-    retrieval = read_queries(folder / "retrieval.jsonl")
-    faithful = read_queries(folder / "faithfulness.jsonl", faithfulness=True)
+    split = load_split(folder)
+    retrieval = split_queries(
+        read_queries(folder / "retrieval.jsonl"), split["retrieval"] if split else None
+    )
+    faithful = split_queries(
+        read_queries(folder / "faithfulness.jsonl", faithfulness=True),
+        split["faithfulness"] if split else None,
+    )
     index = index_dir if index_dir is not None else default_index_dir()
-    results = evaluate(RAGPipeline(load_retriever(index)), retrieval, faithful, k=k)
+    results = evaluate_splits(RAGPipeline(load_retriever(index)), retrieval, faithful, k=k)
     date = datetime.now(UTC).strftime("%Y-%m-%d")
     target = out if out is not None else experiments_dir() / "rag" / f"eval-{date}"
     target.mkdir(parents=True, exist_ok=True)
@@ -123,7 +131,7 @@ def eval_command(index_dir: Path | None, queries: Path | None, out: Path | None,
     files = [
         write_text_atomic(
             target / "REPORT.md",
-            render_report(results, title="Phase 29 — RAG evaluation", header=header),
+            render_split_report(results, title="Phase 29 — RAG evaluation", header=header),
         ),
         write_json_atomic(target / "metrics.json", jsonable(results)),
     ]
@@ -135,12 +143,22 @@ def eval_command(index_dir: Path | None, queries: Path | None, out: Path | None,
         started_at=watch.started_at,
         wall_s=watch.elapsed(),
     )
-    click.echo(retrieval_table(results))
-    hybrid = results["faithfulness"]["hybrid"]
+    bad = 0
+    for name, res in results["splits"].items():
+        hybrid = res["faithfulness"]["hybrid"]
+        bad += sum(f["hallucinated_citations"] for f in res["faithfulness"].values())
+        click.echo(
+            f"split {name} ({res['n_retrieval']} retrieval, {res['n_faithfulness']} faithfulness):"
+        )
+        click.echo(retrieval_table(res))
+        click.echo(
+            f"faithfulness (hybrid, k={k}): {hybrid['faithfulness']['value']:.3f}; "
+            f"ask p95 {res['latency_ms']['p95']:.2f} ms"
+        )
+    met = sum(g["met"] for g in results["goals"])
     click.echo(
-        f"faithfulness (hybrid, k={k}): {hybrid['faithfulness']['value']:.3f}; hallucinated citations: "
-        f"{sum(f['hallucinated_citations'] for f in results['faithfulness'].values())}; "
-        f"ask p95 {results['latency_ms']['p95']:.2f} ms; report: {target / 'REPORT.md'}"
+        f"goals met on {results['goals_on']}: {met}/{len(results['goals'])}; hallucinated citations: {bad}; "
+        f"report: {target / 'REPORT.md'}"
     )
-    if any(f["hallucinated_citations"] for f in results["faithfulness"].values()):
+    if bad:
         raise SystemExit(EXIT_FAILED_CHECK)

@@ -1,9 +1,12 @@
 """Phase 29 labs and break: lexical vs dense retrieval, RRF fusion, end-to-end faithfulness, index scaling.
 
-- `29-bm25-vs-dense`: BM25 (with and without stopwords and stemming) against the hashing TF-IDF control and
-  the trained bi-encoder, hit@1/3/5 and MRR on the labelled queries; BM25 checked against `rank_bm25` and
-  timed against `bm25s` on the same KB in the same run.
-- `29-hybrid-rrf`: hybrid against both single retrievers, and the RRF constant k swept from 1 to 200.
+- `29-bm25-vs-dense`: BM25 (with and without stopwords, stemming, title weighting) against the structured
+  retriever, the hashing TF-IDF control and the trained bi-encoder, hit@1/3/5 and MRR on the labelled queries;
+  BM25 checked against `rank_bm25` and timed against `bm25s` on the same KB in the same run.
+- `29-hybrid-rrf`: hybrid (each fusion of BM25, structured and dense) against the single retrievers, and the
+  RRF constant k swept from 1 to 200.
+
+Every table is given per split (`dev`, where settings were chosen; `test`, what the docs report).
 - `29-e2e-faithfulness`: the whole pipeline on the faithfulness set per retrieval mode: faithfulness, citation
   precision, hallucinated citations, the failure taxonomy, and `ask` latency.
 - `29-index-scaling` (in `phase29_scaling.py`).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,13 +27,13 @@ from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.progress import track
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
 from minirag.bm25 import BM25
-from minirag.embed import HashingEmbedder
-from minirag.evaluate import KS, faithfulness_eval, latency_ms, retrieval_eval
-from minirag.labs._setup import setup
+from minirag.embed import Embedder, HashingEmbedder
+from minirag.evaluate import KS, Query, faithfulness_eval, latency_ms, retrieval_eval
+from minirag.labs._setup import Setup, setup
 from minirag.lexicon import load_lexicon
 from minirag.pipeline import RAGPipeline
 from minirag.reader import regular_guess
-from minirag.retriever import MODES, LexicalConfig, Retriever
+from minirag.retriever import MODES, LexicalConfig, Mode, Retriever, Single
 from minirag.text import analyze
 
 SIZES = {"smoke": {"steps": 60}, "default": {"steps": 600}, "full": {"steps": 1500}}
@@ -37,6 +41,24 @@ SIZES = {"smoke": {"steps": 60}, "default": {"steps": 600}, "full": {"steps": 15
 
 def _summary(e: Mapping[str, Any]) -> dict[str, float]:
     return {**{f"hit@{k}": e[f"hit@{k}"]["value"] for k in KS}, "mrr": e["mrr"]["value"]}
+
+
+def _table(
+    variants: Mapping[str, tuple[Retriever, Mode]], queries: Mapping[str, list[Query]]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """{split: {variant: hit@k/MRR}} for every (retriever, mode) variant."""
+    return {
+        split: {
+            name: _summary(retrieval_eval(r, qs, mode))
+            for name, (r, mode) in track(list(variants.items()), desc=f"retrievers ({split})")
+        }
+        for split, qs in queries.items()
+    }
+
+
+def _reported(s: Setup) -> str:
+    """The split a figure is drawn from: `test` when the sets are split."""
+    return "test" if "test" in s.retrieval else next(iter(s.retrieval))
 
 
 def _bars(ctx: LabContext, rows: Mapping[str, Mapping[str, float]], name: str, title: str) -> None:
@@ -102,32 +124,31 @@ def bm25_vs_dense(ctx: LabContext) -> Mapping[str, Any]:
     base = s.retriever
     chunks = base.chunks
     hashing = HashingEmbedder().fit([c.indexed_text for c in chunks])
-    variants: dict[str, tuple[Retriever, str]] = {
-        "bm25 (stopwords out)": (base, "bm25"),
-        "bm25 (all words)": (
-            Retriever(
-                chunks, base.embedder, base.index.vectors, lexical=LexicalConfig(stopwords=False)
-            ),
-            "bm25",
-        ),
-        "bm25 + stemmer": (
-            Retriever(
-                chunks, base.embedder, base.index.vectors, lexical=LexicalConfig(stemming=True)
-            ),
-            "bm25",
-        ),
+    lx = base.lexical
+
+    def lexical(cfg: LexicalConfig) -> Retriever:
+        return Retriever(chunks, base.embedder, base.index.vectors, lexical=cfg, fuse=base.fuse)
+
+    variants: dict[str, tuple[Retriever, Mode]] = {
+        f"bm25 (default: stopwords out, title x{lx.title_weight})": (base, "bm25"),
+        "bm25, title x1": (lexical(replace(lx, title_weight=1)), "bm25"),
+        "bm25, all words": (lexical(replace(lx, stopwords=False)), "bm25"),
+        "bm25 + stemmer": (lexical(replace(lx, stemming=True)), "bm25"),
+        "structured (front matter)": (base, "structured"),
         "dense: hashing TF-IDF": (Retriever(chunks, hashing), "dense"),
         "dense: bi-encoder": (base, "dense"),
     }
-    rows = {
-        name: _summary(retrieval_eval(r, s.retrieval, mode))  # type: ignore[arg-type]
-        for name, (r, mode) in track(list(variants.items()), desc="retrievers")
-    }
-    _bars(ctx, rows, "bm25_vs_dense.png", "Lexical against dense retrieval (rule-level relevance)")
+    rows = _table(variants, s.retrieval)
+    _bars(
+        ctx,
+        rows[_reported(s)],
+        "bm25_vs_dense.png",
+        f"Lexical, structured and dense retrieval ({_reported(s)} split, rule-level relevance)",
+    )
     docs = [analyze(c.indexed_text, stopwords=True) for c in chunks]
-    queries = [analyze(q.query, stopwords=True) for q in s.retrieval]
+    queries = [analyze(q.query, stopwords=True) for qs in s.retrieval.values() for q in qs]
     return {
-        "n_queries": len(s.retrieval),
+        "n_queries": {split: len(qs) for split, qs in s.retrieval.items()},
         "n_chunks": len(chunks),
         "retrievers": rows,
         "bi_encoder_training": s.training,
@@ -141,28 +162,49 @@ def hybrid_rrf(ctx: LabContext) -> Mapping[str, Any]:
     ks = [int(k) for k in cfg.get("ks", [1, 60])]
     s = setup(ctx, int(cfg["steps"]))
     r = s.retriever
-    rows: dict[str, dict[str, float]] = {
-        mode: _summary(retrieval_eval(r, s.retrieval, mode)) for mode in MODES
-    }
+
+    def fused(*lists: Single, k: int = r.rrf_k, embedder: Embedder | None = None) -> Retriever:
+        if embedder is not None:
+            return Retriever(r.chunks, embedder, lexical=r.lexical, rrf_k=k, fuse=lists)
+        return Retriever(
+            r.chunks, r.embedder, r.index.vectors, lexical=r.lexical, rrf_k=k, fuse=lists
+        )
+
     hashing = HashingEmbedder().fit([c.indexed_text for c in r.chunks])
-    with_control = Retriever(r.chunks, hashing, lexical=r.lexical)
-    rows["hybrid: BM25 + hashing"] = _summary(retrieval_eval(with_control, s.retrieval, "hybrid"))
-    sweep: dict[int, dict[str, float]] = {}
-    for k in track(ks, desc="RRF k"):
-        fused = Retriever(r.chunks, r.embedder, r.index.vectors, lexical=r.lexical, rrf_k=k)
-        sweep[k] = _summary(retrieval_eval(fused, s.retrieval, "hybrid"))
-    _bars(ctx, rows, "hybrid_vs_single.png", "RRF (k = 60) against each retriever alone")
+    variants: dict[str, tuple[Retriever, Mode]] = {mode: (r, mode) for mode in MODES}
+    variants |= {
+        "hybrid: BM25 + bi-encoder": (fused("bm25", "dense"), "hybrid"),
+        "hybrid: BM25 + structured + bi-encoder": (
+            fused("bm25", "structured", "dense"),
+            "hybrid",
+        ),
+        "hybrid: BM25 + hashing": (fused("bm25", "dense", embedder=hashing), "hybrid"),
+    }
+    rows = _table(variants, s.retrieval)
+    sweep = _table({str(k): (fused(*r.fuse, k=k), "hybrid") for k in ks}, s.retrieval)
+    shown = _reported(s)
+    _bars(
+        ctx,
+        rows[shown],
+        "hybrid_vs_single.png",
+        f"RRF fusions against each retriever alone ({shown})",
+    )
     fig, ax = figure()
     for metric in ("hit@1", "hit@3", "mrr"):
-        ax.plot(ks, [sweep[k][metric] for k in ks], marker="o", label=metric)
+        ax.plot(ks, [sweep[shown][str(k)][metric] for k in ks], marker="o", label=metric)
     ax.set(xscale="log", xlabel="RRF constant k", ylabel="rate", ylim=(0, 1.05))
     ax.legend()
-    save_png(fig, ctx.path("rrf_k.png"), title="Hybrid quality against the RRF constant")
-    best_single = max(rows["bm25"]["hit@3"], rows["dense"]["hit@3"])
+    save_png(fig, ctx.path("rrf_k.png"), title=f"Hybrid quality against the RRF constant ({shown})")
+    gain = {
+        split: 100
+        * (by["hybrid"]["hit@3"] - max(by[m]["hit@3"] for m in ("bm25", "dense", "structured")))
+        for split, by in rows.items()
+    }
     return {
+        "fuse": list(r.fuse),
         "modes": rows,
-        "hybrid_gain_hit@3_pp": 100 * (rows["hybrid"]["hit@3"] - best_single),
-        "rrf_k_sweep": {str(k): v for k, v in sweep.items()},
+        "hybrid_gain_hit@3_pp": gain,
+        "rrf_k_sweep": sweep,
     }
 
 
@@ -174,37 +216,36 @@ def e2e_faithfulness(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(ctx, SIZES)
     s = setup(ctx, int(cfg["steps"]))
     pipeline = RAGPipeline(s.retriever)
-    runs: dict[str, dict[str, Any]] = {
-        mode: faithfulness_eval(pipeline, s.faithfulness, mode=mode) for mode in MODES
-    }
-    runs["no retrieval"] = faithfulness_eval(pipeline, s.faithfulness, closed_book=True)
-    lat = latency_ms(pipeline, [q.query for q in s.faithfulness])
+    out: dict[str, Any] = {}
+    for split, queries in s.faithfulness.items():
+        runs: dict[str, dict[str, Any]] = {
+            mode: faithfulness_eval(pipeline, queries, mode=mode) for mode in MODES
+        }
+        runs["no retrieval"] = faithfulness_eval(pipeline, queries, closed_book=True)
+        out[split] = {
+            name: {
+                "faithfulness": run["faithfulness"]["value"],
+                "pattern_ok": run["pattern_ok"]["value"],
+                "citation_precision": run["citation_precision"],
+                "hallucinated_citations": run["hallucinated_citations"],
+                "failures": run["failures"],
+            }
+            for name, run in runs.items()
+        } | {"n_queries": len(queries)}
+    every = [q.query for qs in s.faithfulness.values() for q in qs]
+    shown = out[_reported(s)]
+    names = [*MODES, "no retrieval"]
     fig, ax = figure()
-    names = list(runs)
-    ax.bar(
-        names,
-        [runs[n]["faithfulness"]["value"] for n in names],
-        color="tab:green",
-        label="faithful",
-    )
-    ax.plot(names, [runs[n]["pattern_ok"]["value"] for n in names], "ko", label="answer matches")
+    ax.bar(names, [shown[n]["faithfulness"] for n in names], color="tab:green", label="faithful")
+    ax.plot(names, [shown[n]["pattern_ok"] for n in names], "ko", label="answer matches")
     ax.set(ylim=(0, 1.05), ylabel="rate")
     ax.legend()
     save_png(
         fig,
         ctx.path("faithfulness.png"),
-        title="Faithfulness = cites a right rule AND answers right",
+        title=f"Faithfulness = cites a right rule AND answers right ({_reported(s)})",
     )
-    return {
-        name: {
-            "faithfulness": run["faithfulness"]["value"],
-            "pattern_ok": run["pattern_ok"]["value"],
-            "citation_precision": run["citation_precision"],
-            "hallucinated_citations": run["hallucinated_citations"],
-            "failures": run["failures"],
-        }
-        for name, run in runs.items()
-    } | {"latency_ms": lat, "n_queries": len(s.faithfulness)}
+    return {"splits": out, "latency_ms": latency_ms(pipeline, every)}
 
 
 def _form_questions(pipeline: RAGPipeline, closed_book: bool) -> dict[str, Any]:
@@ -244,7 +285,8 @@ def skip_retrieval(ctx: LabContext) -> BreakOutcome:
     pipeline = RAGPipeline(s.retriever)
     found = {}
     for name, closed in (("healthy", False), ("broken", True)):
-        run = faithfulness_eval(pipeline, s.faithfulness, closed_book=closed)
+        every = [q for qs in s.faithfulness.values() for q in qs]
+        run = faithfulness_eval(pipeline, every, closed_book=closed)
         found[name] = {
             "faithfulness": run["faithfulness"]["value"],
             "accuracy": run["pattern_ok"]["value"],
