@@ -19,10 +19,14 @@ SDK_SERVER = Path(__file__).parent / "mcp_fixtures" / "sdk_server.py"
 DEADLINE_S = 30
 
 
-async def _drive_our_server() -> dict[str, object]:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "miniagent.mcp.server", "--demo"]
-    )
+OUR_SERVERS = {
+    "module": (sys.executable, ["-m", "miniagent.mcp.server", "--demo"]),
+    "lynx": (str(Path(sys.executable).parent / "lynx"), ["mcp", "serve", "--demo"]),
+}
+
+
+async def _drive_our_server(command: str, args: list[str]) -> dict[str, object]:
+    params = StdioServerParameters(command=command, args=args)
     with anyio.fail_after(DEADLINE_S):
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             init = await session.initialize()
@@ -45,8 +49,9 @@ async def _drive_our_server() -> dict[str, object]:
     }
 
 
-def test_sdk_client_lists_and_calls_our_server() -> None:
-    out = anyio.run(_drive_our_server)
+@pytest.mark.parametrize("how", sorted(OUR_SERVERS))
+def test_sdk_client_lists_and_calls_our_server(how: str) -> None:
+    out = anyio.run(_drive_our_server, *OUR_SERVERS[how])
     init = out["init"]
     assert init.server_info.name == "lynx-cortex-miniagent"  # type: ignore[attr-defined]
     assert init.protocol_version == "2025-11-25"  # type: ignore[attr-defined]
