@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 
 from miniagent.mcp.demo import demo_registry
 from miniagent.tools.base import Registry
 
 DEFAULT_MODULE = "miniagent.tools.registry"
+DEMO_ENV = "LYNX_MCP_DEMO"  # set to 1: serve the demo tools even when the tutor's are installed
 
 
 def served_registry(*, demo: bool = False) -> Registry:
-    """The tutor's default registry if its module exists (and `demo` is false), else the demo registry."""
+    """The tutor's default registry if its module exists (and neither `demo` nor $LYNX_MCP_DEMO asks for the
+    demo), else the demo registry. The variable reaches server subprocesses, so a test can pin both ends."""
+    demo = demo or os.environ.get(DEMO_ENV, "") not in ("", "0")
     if not demo and importlib.util.find_spec(DEFAULT_MODULE) is not None:
         registry = importlib.import_module(DEFAULT_MODULE).default_registry()
         if not isinstance(registry, Registry):
@@ -27,4 +31,4 @@ def served_registry(*, demo: bool = False) -> Registry:
     return demo_registry()
 
 
-__all__ = ["DEFAULT_MODULE", "served_registry"]
+__all__ = ["DEFAULT_MODULE", "DEMO_ENV", "served_registry"]
