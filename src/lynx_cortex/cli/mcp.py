@@ -24,7 +24,7 @@ def group() -> None:
     """The Model Context Protocol over stdio (JSON-RPC 2.0, one JSON object per line)."""
 
 
-@group.command("serve", context_settings=CONTEXT)
+@group.command("serve", context_settings=CONTEXT, short_help="Serve the tools on stdio.")
 @click.option("--demo", is_flag=True, help=DEMO_HELP)
 def serve(demo: bool) -> None:
     """Serve the tools on stdin/stdout until stdin closes.
@@ -46,7 +46,7 @@ def _show_frame(direction: str, frame: bytes) -> None:
     click.echo(f"{direction} {frame.decode('utf-8', 'replace').rstrip(chr(10))}", err=True)
 
 
-@group.command("tools", context_settings=CONTEXT)
+@group.command("tools", context_settings=CONTEXT, short_help="List the served tools.")
 @click.option("--demo", is_flag=True, help=DEMO_HELP)
 def tools(demo: bool) -> None:
     """List the served tools (name and description), asking a server started for the purpose."""
@@ -58,7 +58,7 @@ def tools(demo: bool) -> None:
             click.echo(f"{tool['name']}\t{tool.get('description', '')}")
 
 
-@group.command("call", context_settings=CONTEXT)
+@group.command("call", context_settings=CONTEXT, short_help="Call one tool, print its result.")
 @click.argument("tool")
 @click.argument("arguments", default="{}")
 @click.option("--demo", is_flag=True, help=DEMO_HELP)
