@@ -7,10 +7,14 @@ import sys
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from miniagent.mcp import framing
+from miniagent.mcp import framing, jsonrpc
 from miniagent.mcp.client import MCPClient, ServerExitedError
+from miniagent.mcp.demo import demo_registry
 from miniagent.mcp.jsonrpc import INVALID_PARAMS, PARSE_ERROR, ProtocolError
+from miniagent.mcp.server import Server
 
 SERVER = [sys.executable, "-m", "miniagent.mcp.server", "--demo"]
 
@@ -84,3 +88,44 @@ def test_module_entry_point_serves_a_scripted_session() -> None:
     lines = out.stdout.splitlines()
     assert len(lines) == 2
     assert framing.decode(lines[1])["error"]["code"] == PARSE_ERROR
+
+
+frames = (
+    st.one_of(
+        st.binary(max_size=40),
+        st.dictionaries(
+            st.sampled_from(["jsonrpc", "id", "method", "params"]),
+            st.one_of(
+                st.sampled_from(["2.0", "tools/call", "tools/list", "ping"]),
+                st.integers(),
+                st.none(),
+            ),
+        ).map(framing.encode),
+        st.builds(
+            lambda i, name, args: framing.encode(
+                jsonrpc.request(i, "tools/call", {"name": name, "arguments": args})
+            ),
+            st.integers(0, 99),
+            st.sampled_from(["add", "echo", "nope"]),
+            st.dictionaries(
+                st.sampled_from(["a", "b", "text"]), st.integers(-2000, 2000) | st.text(max_size=5)
+            ),
+        ),
+    )
+    .map(lambda b: b.rstrip(b"\n").replace(b"\n", b" "))
+    .filter(lambda b: b.strip() != b"")
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(frames, min_size=1, max_size=15))
+def test_a_live_server_answers_fuzzed_frames_exactly_as_in_process(lines: list[bytes]) -> None:
+    """The pipe adds nothing and loses nothing: byte-identical replies to `Server.handle_line`, then a clean exit."""
+    oracle = Server(demo_registry())
+    expected = [r for r in (oracle.handle_line(line + b"\n") for line in lines) if r is not None]
+    out = subprocess.run(
+        SERVER, input=b"".join(line + b"\n" for line in lines), capture_output=True, timeout=30
+    )
+    assert out.returncode == 0
+    assert [line + b"\n" for line in out.stdout.split(b"\n")[:-1]] == expected  # split on 0x0a only
+    assert out.stdout.endswith(b"\n")
