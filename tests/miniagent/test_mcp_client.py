@@ -128,4 +128,4 @@ def test_a_live_server_answers_fuzzed_frames_exactly_as_in_process(lines: list[b
     )
     assert out.returncode == 0
     assert [line + b"\n" for line in out.stdout.split(b"\n")[:-1]] == expected  # split on 0x0a only
-    assert out.stdout.endswith(b"\n")
+    assert out.stdout == b"".join(expected)
