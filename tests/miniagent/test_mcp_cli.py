@@ -37,7 +37,8 @@ def test_exit_codes_separate_refusals_from_protocol_errors() -> None:
     for args, words in (
         (("call", "add", '{"a": 1}', "--demo"), "-32602"),
         (("call", "nope", "{}", "--demo"), "Unknown tool"),
-        (("call", "add", "not json", "--demo"), "not JSON"),
+        (("call", "add", "not json", "--demo"), "not a UTF-8 JSON value"),
+        (("call", "add", '{"a": 1e999, "b": 0}', "--demo"), "out of range"),
         (("call", "add", "[1]", "--demo"), "JSON object"),
     ):
         result = run(*args)

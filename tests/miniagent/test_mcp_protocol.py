@@ -45,6 +45,18 @@ def test_frame_bytes_are_exact() -> None:
     assert framing.decode(b'{"x":1}\r\n') == {"x": 1}
 
 
+def test_a_lone_surrogate_still_makes_one_valid_frame() -> None:
+    frame = framing.encode({"t": "a\ud800é"})
+    assert frame == b'{"t":"a\\ud800\\u00e9"}\n'
+    assert framing.decode(frame) == {"t": "a\ud800é"}
+    reply = SHARED.handle_line(
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"\\ud800"}}}\n'
+    )
+    assert reply is not None and json.loads(reply)["result"]["structuredContent"] == {
+        "text": "\ud800"
+    }
+
+
 @given(json_values)
 def test_frames_round_trip_through_a_pipe(value: Any) -> None:
     pipe = io.BytesIO()
@@ -65,7 +77,9 @@ def test_u2028_and_carriage_return_do_not_split_a_frame() -> None:
     assert framing.read_line(pipe) is None  # blank lines are skipped
 
 
-@pytest.mark.parametrize("bad", [b"nope\n", b"\xff\xfe\n", b'{"a":NaN}\n', b"[" * 5000 + b"\n"])
+@pytest.mark.parametrize(
+    "bad", [b"nope\n", b"\xff\xfe\n", b'{"a":NaN}\n', b'{"a":1e999}\n', b"[" * 5000 + b"\n"]
+)
 def test_malformed_frames_get_a_parse_error(bad: bytes) -> None:
     reply = Server(demo_registry()).handle_line(bad)
     assert reply is not None

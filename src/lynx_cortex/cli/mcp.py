@@ -77,12 +77,13 @@ def call(tool: str, arguments: str, demo: bool, wire: bool) -> None:
                lynx mcp call echo '{"text": "comió"}' --demo
     """
     from miniagent.mcp.client import MCPClient
+    from miniagent.mcp.framing import FrameError, decode
     from miniagent.mcp.jsonrpc import ProtocolError
 
     try:
-        parsed: Any = json.loads(arguments)
-    except json.JSONDecodeError as exc:
-        raise LynxError(f"ARGUMENTS is not JSON: {exc}") from None
+        parsed: Any = decode(arguments.encode("utf-8", "surrogatepass"))
+    except FrameError as exc:
+        raise LynxError(f"ARGUMENTS: {exc}") from None
     if not isinstance(parsed, dict):
         raise LynxError("ARGUMENTS must be a JSON object")
     with MCPClient(_server_command(demo), wiretap=_show_frame if wire else None) as client:

@@ -10,6 +10,7 @@ lone `\r` that a JSON string may legally carry raw.
 from __future__ import annotations
 
 import json
+import math
 from typing import IO, Any
 
 NEWLINE = b"\n"
@@ -21,20 +22,37 @@ class FrameError(ValueError):
 
 
 def encode(message: Any) -> bytes:
-    """The exact bytes of one frame: compact JSON, raw UTF-8, one trailing newline."""
+    """The exact bytes of one frame: compact JSON, raw UTF-8, one trailing newline.
+
+    A lone surrogate (JSON's `"\\ud800"` decodes to one) has no UTF-8 form; such a message is written with
+    `\\u` escapes instead, still one valid frame, and it decodes back to the same value.
+    """
     text = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode("utf-8") + NEWLINE
+    try:
+        return text.encode("utf-8") + NEWLINE
+    except UnicodeEncodeError:
+        escaped = json.dumps(message, separators=(",", ":"), allow_nan=False)
+        return escaped.encode("ascii") + NEWLINE
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN/Infinity; the wire must not
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf, which no frame can carry back
+        raise ValueError(f"{text} is out of range for a double")
+    return value
+
+
 def decode(line: bytes) -> Any:
     """The JSON value of one frame (trailing `\n` or `\r\n` tolerated); `FrameError` when it is not JSON."""
     body = line.removesuffix(NEWLINE).removesuffix(b"\r")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(
+            body.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FrameError(f"not a UTF-8 JSON value: {exc}") from None
 
