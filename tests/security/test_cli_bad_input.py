@@ -189,6 +189,21 @@ CASES: list[Case] = [
         LYNX_PORTAL_DATABASE_URL="sqlite:///{under_file}/portal.db",
     ),
     case("up", "host", "--host", "no such host!", root=PORTAL),
+    # --- MCP (phase 31): each case starts a real demo server; refusals never reach a tool
+    *(
+        case("mcp call", "tool", t, "{{}}", "--demo")
+        for t in ("no_such_tool", "", "bad \ud800 surrogate")
+    ),
+    *(
+        case("mcp call", "arguments", "add", a, "--demo")
+        for a in (
+            "not json",
+            "[1, 2]",
+            '{{"a": 1}}',
+            '{{"a": "x", "b": 2}}',
+            '{{"a": 1e999, "b": 0}}',
+        )
+    ),
     # --- benchmarks: every bad argument is refused before any lab runs
     *(case("bench", "baseline", "--baseline", f, "--out", "{new}") for f in FILES),
     case("bench", "labs", "--lab", "99-nope", "--out", "{new}"),
@@ -240,6 +255,7 @@ def _generated() -> list[Case]:
         "learner init": ["ana"],
         "tokenizer encode": ["x"],
         "rag ask": ["x"],
+        "mcp call": ["add", "{{}}", "--demo"],
     }
     cases = []
     for path, command in LEAVES.items():

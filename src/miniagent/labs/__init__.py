@@ -1,0 +1,1 @@
+"""miniagent's labs and break (phase 31); `lynx_cortex.catalog` imports every module here."""
