@@ -154,9 +154,19 @@ class MCPClient:
             self._proc.stdin.write(data)
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
+            self._settle()
             raise ServerExitedError(
                 f"the server's stdin is closed: {exc}\n{self.stderr_tail}"
             ) from None
+
+    def _settle(self) -> None:
+        """After a broken pipe the server is gone or going: let it exit and its stderr drain, so the error
+        carries what it said last (the write can fail before the drain thread has read it)."""
+        if self._proc is None:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=self.timeout)
+        self._threads[1].join(timeout=self.timeout)
 
     def next_message(self, deadline: float) -> Any:
         """The next frame from the server, decoded; `TimeoutError` at the deadline, `ServerExitedError` at EOF."""
