@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "rag": "lynx_cortex.cli.rag:group",
     "bench": "lynx_cortex.cli.bench:bench",
     "struct": "lynx_cortex.cli.struct:struct",
+    "tutor": "lynx_cortex.cli.tutor:tutor",
 }
 
 
