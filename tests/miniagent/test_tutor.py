@@ -67,7 +67,24 @@ def test_the_table_overrules_a_wrong_model() -> None:
 
 def test_a_model_that_agrees_decides(tutor: GrammarTutor) -> None:
     got = tutor.correct("Yesterday she goed to the market.")
-    assert [s["decided_by"] for s in got.trace if s["step"] == "model"] == ["model"]
+    steps = [s for s in got.trace if s["step"] == "model"]
+    assert [(s["decided_by"], s["masked"]) for s in steps] == [("model", True)]
+
+
+def test_the_mask_only_offers_table_forms(tutor: GrammarTutor) -> None:
+    from miniagent.tutor.parse import Parse, parse
+
+    reading = parse("my brother eat pizza every day")
+    assert isinstance(reading, Parse)
+    assert reading.candidates() == (
+        "my brother eats pizza every day",
+        "my brother ate pizza every day",
+        "my brother has eaten pizza every day",
+        "my brother will eat pizza every day",
+        "my brother is going to eat pizza every day",
+    )
+    proposal = tutor.proposer.propose_among(reading.sentence, reading.candidates())
+    assert proposal is not None and proposal.correction in reading.candidates()
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ def frame_rows(limit: int, stride: int = 1) -> list[Row]:
             "was_correct": r["error_type"] is None,
             "correction": r["correct_text"] if r["error_type"] else r["text"],
             "error_type": r["error_type"],
+            "spanish": r["spanish"],
         }
         for r in rows
     ]
@@ -97,6 +98,7 @@ def evaluate(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> dict[
     latencies: list[float] = []
     failures: list[dict[str, Any]] = []
     decided: Counter[str] = Counter()
+    spanish_right = spanish_n = 0
     for row in track(rows, desc=f"tutor eval {label}".strip()):
         got = tutor.correct(row["sentence"])
         latencies.append(got.duration_ms)
@@ -106,6 +108,9 @@ def evaluate(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> dict[
             out_of_scope += 1
             declined += not got.in_scope
         decided.update(s["decided_by"] for s in got.trace if s["step"] == "model")
+        if row.get("spanish"):
+            spanish_n += 1
+            spanish_right += got.spanish_translation == row["spanish"]
         contradictions += contradicts_table(got)
         bad_citations += hallucinated(got)
         if not ok:
@@ -126,6 +131,7 @@ def evaluate(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> dict[
         "hallucinated_citations": len(bad_citations),
         "latency_ms": {"p50": round(float(p50), 2), "p95": round(float(p95), 2)},
         "decided_by": dict(sorted(decided.items())),
+        "spanish_exact": _rate(spanish_right, spanish_n) if spanish_n else None,
         "failures": failures,
     }
 

@@ -12,16 +12,26 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lynx_cortex.artifacts import MANIFEST, artifacts_dir
-from minicorpus.framing import BOS, parse_answer
+from lynx_cortex.errors import LynxError
+from minicorpus.framing import BOS, SEP, parse_answer
+from minicorpus.mis_conjugate import MIS_CONJUGATION_TYPES
 from miniinfer.batched import greedy_batch
 from miniinfer.prompting import prompt_ids
+from miniinfer.sampling import Greedy
 from minimodel.data import load_tokenizer
 from minimodel.infer import as_fast
 from minimodel.shipped import CHECKPOINTS, load_shipped_model
 from minimodel.weights import MODEL_FILE
+from ministruct.constrained import masked_generate
+from ministruct.dfa import compile_regex
+from ministruct.mask import TokenMask, Vocabulary
+from ministruct.regex import escape
 
 SHIPPED: Final = "grammar"
 MAX_NEW: Final = 96  # the longest answer in the tutor set is well under this
+FIELD_BYTE: Final = (
+    "\x1e"  # what `<|sep|>` spells inside the mask's regex (no sentence contains it)
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class ModelProposer:
         self._model: Any = None
         self._tokenizer: Any = None
         self._sha = ""
+        self._vocab: Vocabulary | None = None
 
     @property
     def sha(self) -> str:
@@ -54,6 +65,38 @@ class ModelProposer:
         if self._model is None:
             self._model = as_fast(load_shipped_model(self.name).model)  # sha256-checked
             self._tokenizer = load_tokenizer()
+
+    def _vocabulary(self) -> Vocabulary:
+        """The tokenizer's vocabulary with `<|sep|>` given a byte, so a regex can place the field breaks."""
+        if self._vocab is None:
+            base = Vocabulary.from_tokenizer(self._tokenizer)
+            tokens = list(base.tokens)
+            tokens[self._tokenizer.encode(SEP, allowed_special={SEP})[0]] = FIELD_BYTE.encode()
+            self._vocab = Vocabulary(tuple(tokens), base.stop_id)
+        return self._vocab
+
+    def propose_among(self, sentence: str, candidates: tuple[str, ...]) -> Proposal | None:
+        """The model's answer when its correction may only be one of `candidates` (DESIGN §9's mask) and its
+        code one of the taxonomy's; the Spanish is free. None if the answer outgrew the token budget."""
+        self._load()
+        pattern = (
+            "(" + "|".join(escape(c) for c in sorted(set(candidates))) + ")"
+            f"{FIELD_BYTE}(" + "|".join(("none", *MIS_CONJUGATION_TYPES)) + ")"
+            f"{FIELD_BYTE}[^{FIELD_BYTE}]*"
+        )
+        mask = TokenMask(compile_regex(pattern), self._vocabulary())
+        ids = prompt_ids(self._tokenizer, sentence)
+        room = int(self._model.config.context_len) - len(ids)
+        if room < 8:
+            return None
+        try:
+            out = masked_generate(
+                self._model, mask, ids, strategy=Greedy(), seed=0, max_new_tokens=min(MAX_NEW, room)
+            )
+        except LynxError:
+            return None
+        correction, code, spanish = (out.text.split(FIELD_BYTE) + ["", "", ""])[:3]
+        return Proposal(correction, code, spanish or None)
 
     def propose(self, sentences: list[str]) -> list[Proposal]:
         """The model's (correction, error code, Spanish) for each sentence, greedy."""

@@ -21,6 +21,13 @@ from minicorpus.conjugate import english_participle, english_past, get_entry
 from minicorpus.verb_table import VERB_TABLE, Person, Tense
 
 MAX_CHARS: Final = 280
+CANDIDATE_TENSES: Final[tuple[Tense, ...]] = (
+    "present_simple",
+    "past_simple",
+    "past_participle",
+    "future_will",
+    "future_going_to",
+)
 _TOKEN = re.compile(r"n't|'(?:m|re|s|ve|ll)\b|[^\W\d_]+(?:-[^\W\d_]+)*|\d+|\S", re.UNICODE)
 _SPANISH_MARKS: Final = frozenset("¿¡ñáíóúé")
 _PARTICIPLES: Final = frozenset(english_participle(entry) for entry in VERB_TABLE.values())
@@ -67,10 +74,22 @@ class Parse:
     def correction(self) -> str:
         if self.error_type is None:
             return self.sentence
+        return self.with_group(self.expected)
+
+    def with_group(self, group: str) -> str:
+        """The sentence with its verb group replaced by `group` (the learner's contraction kept)."""
         return (
             self.sentence[: self.start]
-            + _keep_case(self.written, self.expected)
+            + _keep_case(self.written, group)
             + self.sentence[self.end :]
+        )
+
+    def candidates(self) -> tuple[str, ...]:
+        """The sentence with each table group of its verb for its subject, one per tense: all the model
+        may choose from, so its proposal is a truth-table form by construction."""
+        return tuple(
+            self.with_group(table_group(self.written, self.verb, tense, self.person))
+            for tense in CANDIDATE_TENSES
         )
 
 
@@ -304,7 +323,7 @@ def parse(sentence: str) -> Parse | Decline:
     if _tense_conflict(words, group.tense):
         return Decline("tense_mismatch", words[j].text)
     start, end = words[j].start, words[group.last].end
-    expected = _expected(text[start:end], group, person)
+    expected = table_group(text[start:end], group.verb, group.tense, person)
     written = _expand(text[start:end], group.tense)
     error = group.error_type
     if error is None and written != expected:
@@ -312,14 +331,14 @@ def parse(sentence: str) -> Parse | Decline:
     return Parse(text, subject, person, group.verb, group.tense, start, end, expected, error)
 
 
-def _expected(written: str, group: _Group, person: Person) -> str:
-    """The table's group, keeping adverbs the learner put inside it (`has already gone`)."""
-    table = correct_group(group.verb, group.tense, person)
+def table_group(written: str, verb: str, tense: Tense, person: Person) -> str:
+    """The table's group for the cell, keeping adverbs the learner put inside it (`has already gone`)."""
+    table = correct_group(verb, tense, person)
     inner = [w for w in written.lower().split() if w in lx.INNER_ADVERBS]
     if not inner or " " not in table:
         return table
     head, rest = table.split(" ", 1)
-    if group.tense == "future_going_to":
+    if tense == "future_going_to":
         return table  # adverbs inside `is going to` are rare; the group is rewritten whole
     return f"{head} {' '.join(inner)} {rest}"
 

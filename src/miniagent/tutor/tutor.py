@@ -113,7 +113,8 @@ class GrammarTutor:
 
     def _in_scope(self, reading: Parse, trace: list[dict[str, Any]]) -> dict[str, Any]:
         group = self._verify(reading, trace)
-        proposal = self.proposer.propose([reading.sentence])[0]
+        masked = self.proposer.propose_among(reading.sentence, reading.candidates())
+        proposal = masked or self.proposer.propose([reading.sentence])[0]
         agreed = proposal.correction == reading.correction and (proposal.error_code or "none") == (
             reading.error_type or "none"
         )
@@ -121,6 +122,7 @@ class GrammarTutor:
             {
                 "step": "model",
                 "proposal": asdict(proposal),
+                "masked": masked is not None,
                 "decided_by": "model" if agreed else "table",
             }
         )
