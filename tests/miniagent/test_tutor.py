@@ -30,11 +30,13 @@ def tutor() -> GrammarTutor:
 class LyingProposer(ModelProposer):
     """A model that always proposes the same wrong correction: the table must overrule it."""
 
+    LIE = Proposal("Yesterday she goed to the market.", "none", "Ayer ella fue.")
+
     def propose(self, sentences: list[str]) -> list[Proposal]:
-        return [
-            Proposal("Yesterday she goed to the market.", "none", "Ayer ella fue.")
-            for _ in sentences
-        ]
+        return [self.LIE for _ in sentences]
+
+    def propose_among(self, sentence: str, candidates: tuple[str, ...]) -> Proposal | None:
+        return self.LIE
 
 
 def test_the_acceptance_sentence(tutor: GrammarTutor) -> None:
