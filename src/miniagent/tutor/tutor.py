@@ -21,6 +21,7 @@ from miniagent.tools.registry import default_registry
 from miniagent.tutor.explain import decline, explain, tense_facts
 from miniagent.tutor.model import ModelProposer, Proposal
 from miniagent.tutor.parse import Decline, Parse, normalise, parse
+from miniagent.tutor.spanish import frame_translation
 
 FIELDS: Final = (
     "request_id",
@@ -163,7 +164,19 @@ class GrammarTutor:
     def _spanish(
         self, reading: Parse, accepted: Proposal | None, trace: list[dict[str, Any]]
     ) -> str:
-        """The model's Spanish of the corrected sentence, else the table's Spanish of its verb group."""
+        """The corpus's exact Spanish for a frame sentence, else the model's (of the sentence when it agreed
+        with the table, else of the corrected sentence), else the table's Spanish of the verb group."""
+        exact = frame_translation(
+            reading.correction,
+            reading.subject,
+            reading.verb,
+            reading.tense,
+            reading.person,
+            reading.expected,
+        )
+        if exact is not None:
+            trace.append({"step": "spanish", "source": "frame"})
+            return exact
         if accepted is not None and accepted.spanish:
             trace.append({"step": "spanish", "source": "model"})
             return accepted.spanish
@@ -171,11 +184,17 @@ class GrammarTutor:
         if again.correction == reading.correction and again.error_code == "none" and again.spanish:
             trace.append({"step": "spanish", "source": "model_on_correction"})
             return again.spanish
-        pronoun = {"1sg": "I", "2sg": "you", "3sg": "he"}[reading.person]
+        pronoun = reading.subject.lower() if reading.subject.lower() in ("she", "it") else None
+        base = {"1sg": "I", "2sg": "you", "3sg": "he"}[reading.person]
         group = correct_group(reading.verb, reading.tense, reading.person)
-        found = self._tool(trace, "lookup_spanish", english_form=f"{pronoun} {group}")
+        found = self._tool(trace, "lookup_spanish", english_form=f"{base} {group}")
+        clause = str(found["matches"][0]["spanish"])
+        if pronoun == "she" and clause.startswith("él "):
+            clause = "ella " + clause[3:]
+        elif pronoun == "it" and clause.startswith("él "):
+            clause = clause[3:]
         trace.append({"step": "spanish", "source": "table_clause"})
-        return str(found["matches"][0]["spanish"])
+        return clause
 
     def _cite(
         self, reading: Parse, trace: list[dict[str, Any]]
