@@ -37,6 +37,7 @@ def test_the_registry_lists_the_five_tools_with_valid_descriptors() -> None:
         "lookup_spanish",
         "check_subject_verb_agreement",
         "lookup_rule",
+        "classify_sentence",
     ]
     for tool in REGISTRY:
         Draft202012Validator.check_schema(tool.descriptor()["inputSchema"])
@@ -104,6 +105,8 @@ def test_agreement(subject: str, form: str, agrees: bool, expected: str) -> None
         ("check_subject_verb_agreement", {"subject": "he", "verb_form": "flies"}, "unknown_form"),
         ("lookup_rule", {"query": ""}, "invalid_arguments"),
         ("no_such_tool", {}, "unknown_tool"),
+        ("classify_sentence", {"sentence": "We goed home."}, "out_of_scope"),
+        ("classify_sentence", {"sentence": ""}, "invalid_arguments"),
     ],
 )
 def test_refusals_are_structured_results(name: str, arguments: dict[str, Any], code: str) -> None:
@@ -150,3 +153,10 @@ def test_lookup_rule_returns_existing_chunks_for_an_error_code() -> None:
     assert any(h["rule_id"] == "error-overregularization-past" for h in hits)
     spanish = _ok("lookup_rule", {"query": "overregularization past", "k": 2, "lang": "es"})["hits"]
     assert spanish and all(h["lang"] == "es" for h in spanish)
+
+
+def test_classify_sentence_proposes_a_table_form() -> None:
+    got = _ok("classify_sentence", {"sentence": "Yesterday she goed to the market."})
+    assert got["correction"] == "Yesterday she went to the market."
+    assert got["error_code"] == "overregularization_past"
+    assert got["correction"] in got["candidates"]

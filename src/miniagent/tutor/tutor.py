@@ -18,6 +18,7 @@ from typing import Any, Final
 from miniagent.tools.base import Registry
 from miniagent.tools.forms import correct_group
 from miniagent.tools.registry import default_registry
+from miniagent.tutor.classify import shared_proposer
 from miniagent.tutor.explain import decline, explain, tense_facts
 from miniagent.tutor.model import ModelProposer, Proposal
 from miniagent.tutor.parse import Decline, Parse, normalise, parse
@@ -84,7 +85,7 @@ class GrammarTutor:
         self, registry: Registry | None = None, proposer: ModelProposer | None = None
     ) -> None:
         self.registry = registry or default_registry()
-        self.proposer = proposer or ModelProposer()
+        self.proposer = proposer or shared_proposer()
 
     def _tool(self, trace: list[dict[str, Any]], name: str, **arguments: Any) -> Mapping[str, Any]:
         result = self.registry.call(name, arguments)
