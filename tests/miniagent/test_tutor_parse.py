@@ -41,6 +41,12 @@ def _parsed(sentence: str) -> Parse:
         ("It be cold.", "It is cold.", "missing_third_person_s"),
         ("The play start at nine.", "The play starts at nine.", "missing_third_person_s"),
         ("YESTERDAY SHE GOED HOME", "YESTERDAY SHE WENT HOME", "overregularization_past"),
+        ("Lucía goed to the market.", "Lucía went to the market.", "overregularization_past"),
+        (
+            "On mondays she start work early.",
+            "On mondays she starts work early.",
+            "missing_third_person_s",
+        ),
     ],
 )
 def test_errors_are_fixed_in_place(sentence: str, correction: str, code: str) -> None:
@@ -74,6 +80,16 @@ def test_correct_sentences_are_left_alone(sentence: str) -> None:
         ("He is going to school.", "continuous"),
         ("She goes home yesterday.", "tense_mismatch"),
         ("She has went home.", "unsupported"),
+        ("He has already finish his homework.", "unsupported"),
+        ("I have see this film.", "unsupported"),
+        ("I am agree.", "unsupported"),
+        ("She is work in a hospital.", "unsupported"),
+        ("I want go home.", "unsupported"),
+        ("I want to going home.", "unsupported"),
+        ("She will is happy.", "unsupported"),
+        ("My friend and me went to the park.", "plural"),
+        ("Mi casa es grande.", "language"),
+        ("¿Qué tal?", "language"),
     ],
 )
 def test_out_of_scope_is_declined_with_a_reason(sentence: str, reason: str) -> None:

@@ -63,7 +63,6 @@ NOT_SUBJECT: Final = frozenset(
         "let",
         "let's",
         "lets",
-        "and",
         "but",
         "because",
         "if",
@@ -183,6 +182,170 @@ FOREIGN_WORDS: Final = frozenset(
         "él",
     }
 )
+
+
+#: Common verbs outside the 20, so `I am agree` and `he has finish`-like groups are recognised as verbs.
+OTHER_VERBS: Final = frozenset(
+    {
+        "agree",
+        "arrive",
+        "ask",
+        "begin",
+        "believe",
+        "borrow",
+        "bring",
+        "buy",
+        "call",
+        "change",
+        "clean",
+        "close",
+        "cook",
+        "cry",
+        "dance",
+        "decide",
+        "drink",
+        "drive",
+        "enjoy",
+        "feel",
+        "fly",
+        "forget",
+        "get",
+        "give",
+        "help",
+        "hope",
+        "know",
+        "learn",
+        "leave",
+        "live",
+        "love",
+        "make",
+        "meet",
+        "move",
+        "need",
+        "open",
+        "pay",
+        "read",
+        "remember",
+        "rain",
+        "run",
+        "say",
+        "sell",
+        "send",
+        "sing",
+        "sit",
+        "sleep",
+        "speak",
+        "spend",
+        "stay",
+        "stop",
+        "swim",
+        "take",
+        "teach",
+        "tell",
+        "think",
+        "travel",
+        "try",
+        "understand",
+        "use",
+        "visit",
+        "wait",
+        "wake",
+        "wash",
+        "wear",
+        "win",
+        "wish",
+        "worry",
+    }
+)
+#: Irregular pasts and participles of `OTHER_VERBS` learners use often.
+OTHER_IRREGULAR: Final = frozenset(
+    {
+        "began",
+        "begun",
+        "bought",
+        "brought",
+        "drank",
+        "drunk",
+        "drove",
+        "driven",
+        "felt",
+        "flew",
+        "flown",
+        "forgot",
+        "forgotten",
+        "got",
+        "gotten",
+        "gave",
+        "given",
+        "knew",
+        "known",
+        "learnt",
+        "left",
+        "made",
+        "met",
+        "paid",
+        "ran",
+        "said",
+        "sold",
+        "sent",
+        "sang",
+        "sung",
+        "sat",
+        "slept",
+        "spoke",
+        "spoken",
+        "spent",
+        "swam",
+        "took",
+        "taken",
+        "taught",
+        "told",
+        "thought",
+        "understood",
+        "woke",
+        "wore",
+        "worn",
+        "won",
+        "broken",
+        "broke",
+        "read",
+    }
+)
+
+
+#: 20-verb forms that are also everyday nouns or prepositions (`start work`, `look like`): after a verb group
+#: they are read as its complement, not as a second verb.
+NOUN_LIKE: Final = frozenset(
+    {
+        "work",
+        "works",
+        "play",
+        "plays",
+        "walk",
+        "walks",
+        "talk",
+        "talks",
+        "study",
+        "look",
+        "looks",
+        "watch",
+        "start",
+        "starts",
+        "finish",
+        "like",
+        "do",
+    }
+)
+
+
+def other_verb(word: str) -> bool:
+    """Is `word` a form of a common verb outside the 20 (`agree`, `agrees`, `agreed`, `took`)?"""
+    if word in OTHER_VERBS or word in OTHER_IRREGULAR:
+        return True
+    for suffix, back in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("d", "")):
+        if word.endswith(suffix) and word[: -len(suffix)] + back in OTHER_VERBS:
+            return True
+    return False
 
 
 @functools.cache

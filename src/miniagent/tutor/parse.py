@@ -138,8 +138,11 @@ def _screen(text: str, tokens: list[Token]) -> Decline | None:
     words = [t.low for t in _words(tokens)]
     if not any(len(w) > 1 for w in words):
         return Decline("garbage")
+    marked = [t.text for t in _words(tokens) if any(ch in _SPANISH_MARKS for ch in t.text.lower())]
     if (
-        any(ch in _SPANISH_MARKS for ch in text.lower())
+        "¿" in text
+        or "¡" in text
+        or any(not w[0].isupper() for w in marked)  # a capitalised `Lucía` is a name, not Spanish
         or sum(w in lx.FOREIGN_WORDS for w in words) >= 2
     ):
         return Decline("language")
@@ -212,7 +215,7 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
         k = _next(words, k + 1) if with_to else k
         verb = _low(words, k)
         if verb not in VERB_TABLE:
-            return Decline("unsupported" if verb in lx.simple_forms() else "verb", verb)
+            return Decline("unsupported" if lx.is_verbish(verb) else "verb", verb)
         return _Group(verb, "future_will", k, "wrong_aux_will_with_to" if with_to else None)
     if head in lx.BE_PRESENT or head in lx.BE_PAST or head == "be":
         if nxt in ("going", "go") and _low(words, k + 1) == "to":
@@ -232,8 +235,8 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
             return Decline("verb", verb)
         if nxt.endswith("ing") and len(nxt) > 4:
             return Decline("continuous", f"{head} {nxt}")
-        if nxt in lx.simple_forms() and lx.simple_forms()[nxt][1] == "participle" or nxt == "been":
-            return Decline("unsupported", f"{head} {nxt}")
+        if _is_verb_form(nxt) or nxt == "been":
+            return Decline("unsupported", f"{head} {nxt}")  # `is work`, `am agree`, `is gone`
         if head == "be" and person != "3sg":
             return Decline("unsupported", head)
         return _Group("be", "past_simple" if head in lx.BE_PAST else "present_simple", j, None)
@@ -258,6 +261,8 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
             return _Group(participle_of, "past_participle", k, None)
         if reading is not None and reading[1] in ("past", "participle"):
             return Decline("unsupported", f"{head} {nxt}")
+        if _is_verb_form(nxt):
+            return Decline("unsupported", f"{head} {nxt}")  # `has finish`, `have see`
         if head == "had":
             return _Group("have", "past_simple", j, None)
         return _Group("have", "present_simple", j, None)
@@ -274,6 +279,27 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
     if kind == "past":
         return _Group(lemma, "past_simple", j, None)
     return _Group(lemma, "present_simple", j, None)
+
+
+def _is_verb_form(word: str) -> bool:
+    return word in lx.simple_forms() or word in lx.overregularised() or lx.other_verb(word)
+
+
+def _second_verb(words: list[Token], last: int) -> str | None:
+    """A verb error the tutor does not check, after the group: a verb right after it (`I want go`), a
+    non-base form after `to` (`want to going`), or a learner's -ed past anywhere (`...when she goed`)."""
+    after = [w.low for w in words[last + 1 :]]
+    if after and after[0] in lx.simple_forms() and after[0] not in lx.NOUN_LIKE:
+        if lx.simple_forms()[after[0]][1] != "participle":
+            return after[0]
+    if (
+        len(after) > 1
+        and after[0] == "to"
+        and lx.is_verbish(after[1])
+        and after[1] not in VERB_TABLE
+    ):
+        return f"to {after[1]}"
+    return next((w for w in after if w in lx.overregularised()), None)
 
 
 def _tense_conflict(words: list[Token], tense: Tense) -> bool:
@@ -320,6 +346,9 @@ def parse(sentence: str) -> Parse | Decline:
     group = _read_group(words, j, person)
     if isinstance(group, Decline):
         return group
+    second = _second_verb(words, group.last)
+    if second is not None:
+        return Decline("unsupported", second)
     if _tense_conflict(words, group.tense):
         return Decline("tense_mismatch", words[j].text)
     start, end = words[j].start, words[group.last].end
