@@ -289,9 +289,9 @@ def _second_verb(words: list[Token], last: int) -> str | None:
     """A verb error the tutor does not check, after the group: a verb right after it (`I want go`), a
     non-base form after `to` (`want to going`), or a learner's -ed past anywhere (`...when she goed`)."""
     after = [w.low for w in words[last + 1 :]]
-    if after and after[0] in lx.simple_forms() and after[0] not in lx.NOUN_LIKE:
-        if lx.simple_forms()[after[0]][1] != "participle":
-            return after[0]
+    first = lx.simple_forms().get(after[0]) if after else None
+    if first is not None and after[0] not in lx.NOUN_LIKE and first[1] != "participle":
+        return after[0]
     if (
         len(after) > 1
         and after[0] == "to"
