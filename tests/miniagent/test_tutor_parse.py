@@ -42,6 +42,14 @@ def _parsed(sentence: str) -> Parse:
         ("The play start at nine.", "The play starts at nine.", "missing_third_person_s"),
         ("YESTERDAY SHE GOED HOME", "YESTERDAY SHE WENT HOME", "overregularization_past"),
         ("Lucía goed to the market.", "Lucía went to the market.", "overregularization_past"),
+        ("Two years ago I seed a bear.", "Two years ago I saw a bear.", "overregularization_past"),
+        ("In 2019 I writed a book.", "In 2019 I wrote a book.", "overregularization_past"),
+        (
+            "My mother's friend work here.",
+            "My mother's friend works here.",
+            "missing_third_person_s",
+        ),
+        ("This book look old.", "This book looks old.", "missing_third_person_s"),
         (
             "On mondays she start work early.",
             "On mondays she starts work early.",
@@ -90,6 +98,11 @@ def test_correct_sentences_are_left_alone(sentence: str) -> None:
         ("My friend and me went to the park.", "plural"),
         ("Mi casa es grande.", "language"),
         ("¿Qué tal?", "language"),
+        ("my teacher says I talk too much", "unsupported"),
+        ("She's have a cat.", "unsupported"),
+        ("Peter watchs TV.", "unsupported"),
+        ("He wented home.", "unsupported"),
+        ("When I was young I play football.", "unsupported"),
     ],
 )
 def test_out_of_scope_is_declined_with_a_reason(sentence: str, reason: str) -> None:

@@ -101,13 +101,71 @@ QUESTION_OPENERS: Final = frozenset(
         "have",
         "has",
         "can",
+    }
+)
+#: A sentence that opens with one of these has two clauses; the tutor checks one verb group.
+SUBORDINATORS: Final = frozenset(
+    [
+        "when",
+        "if",
+        "because",
+        "while",
+        "after",
+        "before",
+        "although",
         "what",
         "where",
-        "when",
         "why",
         "who",
         "how",
-    }
+    ]
+)
+#: What may follow `last/next/this/every/on/in/at` for the pair to be a time opener (`this book` is not).
+TIME_NOUNS: Final = frozenset(
+    [
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "week",
+        "weekend",
+        "weekends",
+        "month",
+        "year",
+        "day",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "time",
+        "moment",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mondays",
+        "tuesdays",
+        "wednesdays",
+        "thursdays",
+        "fridays",
+        "saturdays",
+        "sundays",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 #: Places after `going to` that make it the continuous of go (`she is going to school`), not the future.
 PLACES: Final = frozenset(
@@ -359,6 +417,18 @@ def overregularised() -> dict[str, str]:
         if wrong not in (english_past(entry, "3sg"), english_participle(entry)):
             found[wrong] = lemma
     return found
+
+
+@functools.cache
+def misspelt_forms() -> frozenset[str]:
+    """Spellings of the 20 verbs' -s and past that the table never makes and the taxonomy has no code for:
+    `watchs`, `studys`, `gos`, `haves` (a plain -s), `studyed` (a plain -ed), `wented`, `ated` (past + -ed)."""
+    found: set[str] = set()
+    for lemma, entry in VERB_TABLE.items():
+        past = english_past(entry, "3sg")
+        found.update({lemma + "s", lemma + "ed", past + "ed", past + "d"})
+    known = set(simple_forms()) | set(overregularised()) | {"was", "were", "has", "had", "is", "am"}
+    return frozenset(found - known)
 
 
 @functools.cache

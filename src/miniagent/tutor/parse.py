@@ -126,7 +126,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _words(tokens: list[Token]) -> list[Token]:
-    return [t for t in tokens if t.text[0].isalpha() or t.text[0] == "'" or t.low == "n't"]
+    return [t for t in tokens if t.text[0].isalnum() or t.text[0] == "'" or t.low == "n't"]
 
 
 def _screen(text: str, tokens: list[Token]) -> Decline | None:
@@ -136,7 +136,7 @@ def _screen(text: str, tokens: list[Token]) -> Decline | None:
     if len(text) > MAX_CHARS:
         return Decline("too_long")
     words = [t.low for t in _words(tokens)]
-    if not any(len(w) > 1 for w in words):
+    if not any(len(w) > 1 and w[0].isalpha() for w in words):
         return Decline("garbage")
     marked = [t.text for t in _words(tokens) if any(ch in _SPANISH_MARKS for ch in t.text.lower())]
     if (
@@ -160,25 +160,35 @@ def _skip_openers(words: list[Token]) -> int:
     i = 0
     while i < len(words):
         w = words[i].low
-        if w in lx.OPENERS:
+        ago = next((k for k in range(i + 1, min(i + 4, len(words))) if words[k].low == "ago"), None)
+        if ago is not None:
+            i = ago + 1  # `two years ago`, `a week ago`
+        elif w in lx.OPENERS:
             i += 1
-        elif (
-            w in lx.TWO_WORD_OPENERS
-            and i + 1 < len(words)
-            and words[i + 1].low not in PRONOUN_PERSON
-        ):
+        elif w in lx.TWO_WORD_OPENERS and _time_word(words, i + 1):
             i += 2
-            if i < len(words) and words[i - 1].low in lx.ARTICLES:
+            if words[i - 1].low in lx.ARTICLES:
                 i += 1  # `in the morning`
         else:
             break
     return i
 
 
+def _time_word(words: list[Token], k: int) -> bool:
+    """Is words[k] (after an optional article) a time noun or a number (`last week`, `in the morning`)?"""
+    if k < len(words) and words[k].low in lx.ARTICLES:
+        k += 1
+    return k < len(words) and (words[k].low in lx.TIME_NOUNS or words[k].text.isdigit())
+
+
 def _group_start(words: list[Token], first: int) -> int | None:
-    """The first word after the subject's first word that can open a verb group (not a noun after `the`)."""
+    """The first word after the subject's first word that can open a verb group: not a noun after `the`,
+    and `'s` only after he/she/it (`my mother's friend` is a possessive)."""
     for j in range(first + 1, len(words)):
-        if lx.is_verbish(words[j].low) and words[j - 1].low not in lx.DETERMINERS:
+        low, before = words[j].low, words[j - 1].low
+        if low == "'s" and before not in ("he", "she", "it"):
+            continue
+        if lx.is_verbish(low) and before not in lx.DETERMINERS:
             return j
     return None
 
@@ -282,7 +292,14 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
 
 
 def _is_verb_form(word: str) -> bool:
-    return word in lx.simple_forms() or word in lx.overregularised() or lx.other_verb(word)
+    return (
+        word in lx.simple_forms()
+        or word in lx.overregularised()
+        or word in lx.HAVE_FORMS
+        or word in lx.BE_PRESENT
+        or word in lx.BE_PAST
+        or lx.other_verb(word)
+    )
 
 
 def _second_verb(words: list[Token], last: int) -> str | None:
@@ -323,6 +340,11 @@ def parse(sentence: str) -> Parse | Decline:
         return Decline("no_verb")
     j = _group_start(words, first)
     if j is None:
+        misspelt = next((w.low for w in words if w.low in lx.misspelt_forms()), None)
+        if misspelt is not None:
+            return Decline(
+                "unsupported", misspelt
+            )  # `watchs`, `wented`: a spelling the table never makes
         return Decline("no_verb", _guess_verb(words, first))
     subject_end = j
     while subject_end > first + 1 and words[subject_end - 1].low in lx.INNER_ADVERBS:
@@ -330,13 +352,20 @@ def parse(sentence: str) -> Parse | Decline:
     subject_words = words[first:subject_end]
     subject = text[subject_words[0].start : subject_words[-1].end]
     lows = [w.low for w in subject_words]
+    if lows[0] in lx.SUBORDINATORS:
+        return Decline("unsupported", lows[0])  # `When I was young, ...`: two clauses
     if len(lows) > 1 and lows[0] in PRONOUN_PERSON:
         return Decline("verb", lows[1])  # `She can play`, `He drinks coffee`: a verb outside the 20
+    inner = [w for w in lows[1:] if w in PRONOUN_PERSON or lx.other_verb(w)]
+    if inner:
+        return Decline(
+            "unsupported", inner[0]
+        )  # `my teacher says I talk`: another clause's subject
     bad = [
         w
         for n, w in enumerate(lows)
         if w in lx.NOT_SUBJECT
-        or (lx.is_verbish(w) and (n == 0 or lows[n - 1] not in lx.DETERMINERS))
+        or (lx.is_verbish(w) and w != "'s" and (n == 0 or lows[n - 1] not in lx.DETERMINERS))
     ]
     if bad:
         return Decline("verb", bad[0])
