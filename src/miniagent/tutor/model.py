@@ -29,6 +29,14 @@ from ministruct.regex import escape
 
 SHIPPED: Final = "grammar"
 MAX_NEW: Final = 96  # the longest answer in the tutor set is well under this
+
+
+def answer_budget(prompt_len: int) -> int:
+    """Tokens an answer may take: the correction is about as long as the sentence and the Spanish a little
+    longer, so three sentence-lengths and change; a model that rambles past it is cut, not waited for."""
+    return min(MAX_NEW, 3 * prompt_len + 8)
+
+
 FIELD_BYTE: Final = (
     "\x1e"  # what `<|sep|>` spells inside the mask's regex (no sentence contains it)
 )
@@ -91,7 +99,12 @@ class ModelProposer:
             return None
         try:
             out = masked_generate(
-                self._model, mask, ids, strategy=Greedy(), seed=0, max_new_tokens=min(MAX_NEW, room)
+                self._model,
+                mask,
+                ids,
+                strategy=Greedy(),
+                seed=0,
+                max_new_tokens=min(answer_budget(len(ids)), room),
             )
         except LynxError:
             return None
@@ -105,7 +118,8 @@ class ModelProposer:
         room = int(self._model.config.context_len)
         prompts = [prompt_ids(tok, s)[: room - 1] for s in sentences]
         stop = tok.encode(BOS, allowed_special={BOS})[0]
-        budget = max(0, min(MAX_NEW, room - max(len(p) for p in prompts)))
+        longest = max(len(p) for p in prompts)
+        budget = max(0, min(answer_budget(longest), room - longest))
         outs = greedy_batch(self._model, prompts, budget, stop)
         answers = [parse_answer(tok.decode(ids)) for ids in outs]
         return [Proposal(a.correction, a.error_code, a.spanish) for a in answers]

@@ -8,13 +8,18 @@ tutor falls back on the model's Spanish.
 
 from __future__ import annotations
 
+import functools
+import re
+
 from minicorpus.frames import (
+    ADVERBS,
+    COMPLEMENTS,
     SPANISH_ADVERBS,
     THIRD_PERSON_SUBJECTS,
     Frame,
     complement,
 )
-from minicorpus.spanish import spanish_sentence
+from minicorpus.spanish import spanish_sentence, spanish_verb_group
 from minicorpus.verb_table import Person, Tense
 
 _PRONOUNS = {"i": "I", "you": "you", "he": "he", "she": "she", "it": "it"}
@@ -55,4 +60,40 @@ def frame_translation(
     return spanish_sentence(verb, tense, person, Frame(who, rest, adverb, position))
 
 
-__all__ = ["frame_translation"]
+@functools.cache
+def _phrase_pairs() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(English, Spanish pattern) for every corpus complement and adverb whose Spanish is a phrase."""
+    pairs = {(c.english, c.spanish) for items in COMPLEMENTS.values() for c in items if c.english}
+    pairs |= {pair for items in ADVERBS.values() for pair in items}
+    return tuple(
+        (english.lower(), re.compile(rf"\b{re.escape(spanish.lower())}\b"))
+        for english, spanish in sorted(pairs)
+        if " " in spanish
+    )
+
+
+@functools.cache
+def spanish_groups(verb: str, tense: Tense, person: Person) -> frozenset[str]:
+    """Every Spanish verb group the corpus uses for the cell (ser/estar, preterite/imperfect: `fue`, `estaba`,
+    `era`), so a model's Spanish can be checked for the table's verb."""
+    return frozenset(spanish_verb_group(verb, tense, person, item) for item in COMPLEMENTS[verb])
+
+
+def has_table_verb(spanish: str, verb: str, tense: Tense, person: Person) -> bool:
+    low = spanish.lower()
+    return any(
+        re.search(rf"\b{re.escape(group)}\b", low) for group in spanish_groups(verb, tense, person)
+    )
+
+
+def invents(english: str, spanish: str) -> str | None:
+    """A Spanish phrase the model wrote whose English is nowhere in the sentence (`la playa` for "I like it"),
+    or None. A cheap guard, not a translation check: it only knows the corpus's phrases."""
+    low_en, low_es = english.lower(), spanish.lower()
+    for phrase, pattern in _phrase_pairs():
+        if pattern.search(low_es) and phrase not in low_en:
+            return pattern.pattern
+    return None
+
+
+__all__ = ["frame_translation", "has_table_verb", "invents", "spanish_groups"]

@@ -22,7 +22,7 @@ from miniagent.tutor.classify import shared_proposer
 from miniagent.tutor.explain import decline, explain, tense_facts
 from miniagent.tutor.model import ModelProposer, Proposal
 from miniagent.tutor.parse import Decline, Parse, normalise, parse
-from miniagent.tutor.spanish import frame_translation
+from miniagent.tutor.spanish import frame_translation, has_table_verb, invents
 
 FIELDS: Final = (
     "request_id",
@@ -178,24 +178,41 @@ class GrammarTutor:
         if exact is not None:
             trace.append({"step": "spanish", "source": "frame"})
             return exact
-        if accepted is not None and accepted.spanish:
+        if accepted is not None and self._plausible(reading, accepted.spanish, trace):
             trace.append({"step": "spanish", "source": "model"})
-            return accepted.spanish
+            return str(accepted.spanish)
         again = self.proposer.propose([reading.correction])[0]
-        if again.correction == reading.correction and again.error_code == "none" and again.spanish:
+        if (
+            again.correction == reading.correction
+            and again.error_code == "none"
+            and self._plausible(reading, again.spanish, trace)
+        ):
             trace.append({"step": "spanish", "source": "model_on_correction"})
-            return again.spanish
-        pronoun = reading.subject.lower() if reading.subject.lower() in ("she", "it") else None
+            return str(again.spanish)
         base = {"1sg": "I", "2sg": "you", "3sg": "he"}[reading.person]
         group = correct_group(reading.verb, reading.tense, reading.person)
         found = self._tool(trace, "lookup_spanish", english_form=f"{base} {group}")
         clause = str(found["matches"][0]["spanish"])
-        if pronoun == "she" and clause.startswith("él "):
-            clause = "ella " + clause[3:]
-        elif pronoun == "it" and clause.startswith("él "):
-            clause = clause[3:]
+        if reading.person == "3sg" and clause.startswith("él "):
+            # `él` only for `he`; Spanish drops the pronoun, so a noun subject keeps just the verb
+            who = {"he": "él ", "she": "ella "}.get(reading.subject.lower(), "")
+            clause = who + clause[3:]
         trace.append({"step": "spanish", "source": "table_clause"})
         return clause
+
+    @staticmethod
+    def _plausible(reading: Parse, spanish: str | None, trace: list[dict[str, Any]]) -> bool:
+        """The model's Spanish if it holds the table's Spanish verb for the cell and names nothing the
+        sentence does not (`invents`)."""
+        if not spanish:
+            return False
+        if not has_table_verb(spanish, reading.verb, reading.tense, reading.person):
+            trace.append({"step": "spanish_rejected", "spanish": spanish, "why": "no table verb"})
+            return False
+        invented = invents(reading.correction, spanish)
+        if invented is not None:
+            trace.append({"step": "spanish_rejected", "spanish": spanish, "invents": invented})
+        return invented is None
 
     def _cite(
         self, reading: Parse, trace: list[dict[str, Any]]
