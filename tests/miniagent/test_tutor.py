@@ -144,3 +144,20 @@ def test_cli_json_and_text() -> None:
     assert "error-missing-third-person-s" in text.output and "trace:" in text.output
     declined = runner.invoke(cli, ["tutor", "They works hard."])
     assert declined.exit_code == 0 and "out of scope" in declined.output
+
+
+def test_the_models_spanish_is_checked_against_the_table() -> None:
+    from miniagent.tutor.spanish import has_table_verb, invents
+
+    assert invents("I like it.", "Me gusta la playa.") is not None
+    assert invents("I like the beach.", "Me gusta la playa.") is None
+    assert has_table_verb("Ayer ella fue al mercado.", "go", "past_simple", "3sg")
+    assert has_table_verb("Ella estaba cansada.", "be", "past_simple", "3sg")  # estar, imperfect
+    assert not has_table_verb("Ayer.", "go", "past_simple", "3sg")
+
+
+def test_without_a_trusted_translation_the_table_gives_the_verb_clause() -> None:
+    got = GrammarTutor(proposer=LyingProposer()).correct("my brother eat pizza every day")
+    assert got.correction == "my brother eats pizza every day"
+    assert got.spanish_translation == "come"  # Spanish drops the pronoun; `él` would guess a gender
+    assert [s["source"] for s in got.trace if s["step"] == "spanish"] == ["table_clause"]
