@@ -60,11 +60,23 @@ def frame_translation(
     return spanish_sentence(verb, tense, person, Frame(who, rest, adverb, position))
 
 
+_EN_PREPOSITIONS = ("to ", "at ", "in ", "with ", "on ", "about ", "for ")
+_ES_PREPOSITIONS = ("a ", "en ", "con ", "de ", "por ", "para ")
+
+
+def _core(english: str, spanish: str) -> tuple[str, str]:
+    """The pair without its leading prepositions (`to the beach`/`a la playa` → `the beach`/`la playa`)."""
+    en = next((english[len(p) :] for p in _EN_PREPOSITIONS if english.startswith(p)), english)
+    es = next((spanish[len(p) :] for p in _ES_PREPOSITIONS if spanish.startswith(p)), spanish)
+    return en, es
+
+
 @functools.cache
 def _phrase_pairs() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(English, Spanish pattern) for every corpus complement and adverb whose Spanish is a phrase."""
     pairs = {(c.english, c.spanish) for items in COMPLEMENTS.values() for c in items if c.english}
     pairs |= {pair for items in ADVERBS.values() for pair in items}
+    pairs |= {_core(english, spanish) for english, spanish in pairs}
     return tuple(
         (english.lower(), re.compile(rf"\b{re.escape(spanish.lower())}\b"))
         for english, spanish in sorted(pairs)
