@@ -140,6 +140,26 @@ def report(results: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps(list(results), ensure_ascii=False, indent=2)
 
 
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m miniagent.tutor.evaluate [FRAMES]`: learners dev, learners test and the first FRAMES rows
+    (default all) of the corpus test split, as JSON on stdout (failures included)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    frames = int(args[0]) if args else 10**9
+    tutor = GrammarTutor()
+    sets = [
+        ("learners-dev", learner_rows("dev")),
+        ("learners-test", learner_rows("test")),
+        ("frames-test", frame_rows(frames)),
+    ]
+    print(report([evaluate(tutor, rows, name) for name, rows in sets]))
+
+
+if __name__ == "__main__":
+    main()
+
+
 __all__ = [
     "contradicts_table",
     "evaluate",
@@ -147,5 +167,6 @@ __all__ = [
     "hallucinated",
     "is_right",
     "learner_rows",
+    "main",
     "report",
 ]
