@@ -165,6 +165,8 @@ def _skip_openers(words: list[Token]) -> int:
             i = ago + 1  # `two years ago`, `a week ago`
         elif w in lx.OPENERS:
             i += 1
+            if w in ("yesterday", "tomorrow") and i < len(words) and words[i].low in lx.TIME_NOUNS:
+                i += 1  # `yesterday night`, a common learner calque of `ayer por la noche`
         elif w in lx.TWO_WORD_OPENERS and _time_word(words, i + 1):
             i += 2
             if words[i - 1].low in lx.ARTICLES:
@@ -298,6 +300,7 @@ def _is_verb_form(word: str) -> bool:
         or word in lx.HAVE_FORMS
         or word in lx.BE_PRESENT
         or word in lx.BE_PAST
+        or word == "be"
         or lx.other_verb(word)
     )
 
@@ -342,9 +345,10 @@ def parse(sentence: str) -> Parse | Decline:
     if j is None:
         misspelt = next((w.low for w in words if w.low in lx.misspelt_forms()), None)
         if misspelt is not None:
-            return Decline(
-                "unsupported", misspelt
-            )  # `watchs`, `wented`: a spelling the table never makes
+            return Decline("unsupported", misspelt)  # `watchs`, `wented`: never a table spelling
+        other = next((w.low for w in words[first:] if lx.other_verb(w.low)), None)
+        if other is not None:
+            return Decline("verb", other)  # `my father drink coffee`: a verb outside the 20
         return Decline("no_verb", _guess_verb(words, first))
     subject_end = j
     while subject_end > first + 1 and words[subject_end - 1].low in lx.INNER_ADVERBS:
@@ -352,6 +356,8 @@ def parse(sentence: str) -> Parse | Decline:
     subject_words = words[first:subject_end]
     subject = text[subject_words[0].start : subject_words[-1].end]
     lows = [w.low for w in subject_words]
+    if "and" in lows:
+        return Decline("plural", subject)  # `Tom and I`, `my friend and me`
     if lows[0] in lx.SUBORDINATORS:
         return Decline("unsupported", lows[0])  # `When I was young, ...`: two clauses
     if len(lows) > 1 and lows[0] in PRONOUN_PERSON:
