@@ -135,6 +135,12 @@ CASES: list[Case] = [
     *(case("struct", "schema_spec", "he work", "--schema", f) for f in (*FILES, "no-such-schema")),
     *(case("struct", "regex", "he work", "--regex", r) for r in ("a$", "(a", "a**", "\\1")),
     *(case("struct", "temperature", "he work", "--temperature", t) for t in ("-1", "11", "hot")),
+    # --- the grammar tutor (issue 21)
+    case("tutor", "sentence", ""),
+    case("tutor", "sentence", "   "),
+    case("tutor", "sentence", "x" * 281),
+    case("tutor", "sentence", "she goed\x00 home"),
+    case("tutor", "sentence", "bad \ud800 surrogate"),
     *(
         case("eval", "checkpoint", f)
         for f in (*FOLDERS, "{ckpt_empty}", "{ckpt_truncated}", "{ckpt_garbage}", "{ckpt_state}")
@@ -244,6 +250,7 @@ def _generated() -> list[Case]:
         "quiz": ["00"],
         "sample": ["he work"],
         "struct": ["he work"],
+        "tutor": ["he work"],
         "eval": ["{missing}"],
         "tokenizer decode": ["5"],
         "tokenizer train": ["--out", "{new}"],

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "bench": "lynx_cortex.cli.bench:bench",
     "struct": "lynx_cortex.cli.struct:struct",
     "mcp": "lynx_cortex.cli.mcp:group",
+    "tutor": "lynx_cortex.cli.tutor:tutor",
 }
 
 
