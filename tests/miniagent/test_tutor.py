@@ -161,3 +161,27 @@ def test_without_a_trusted_translation_the_table_gives_the_verb_clause() -> None
     assert got.correction == "my brother eats pizza every day"
     assert got.spanish_translation == "come"  # Spanish drops the pronoun; `él` would guess a gender
     assert [s["source"] for s in got.trace if s["step"] == "spanish"] == ["table_clause"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rules"),
+    [
+        ("my brother eat pizza", {"error-missing-third-person-s", "third-person-s"}),
+        ("Yesterday she goed to the market.", {"error-overregularization-past"}),
+        ("I will to eat an apple.", {"error-wrong-aux-will-with-to", "will-bare-infinitive"}),
+        (
+            "He is go to watch a film.",
+            {"error-wrong-aux-going-to-missing-ing", "going-to-auxiliary"},
+        ),
+        ("She eaten the cake.", {"error-bare-participle-missing-aux", "present-perfect"}),
+        ("I goes to school.", {"error-subject-verb-disagreement", "third-person-s", "have-has"}),
+    ],
+)
+def test_each_error_cites_its_own_rule_or_the_rule_it_breaks(
+    tutor: GrammarTutor, sentence: str, rules: set[str]
+) -> None:
+    """Not just any retrieved chunk: the explanation must point at the rule the learner broke (a verb's own
+    page would be true but beside the point for a missing -s)."""
+    got = tutor.correct(sentence)
+    assert got.error_type is not None, got
+    assert {chunk.split(".")[0] for chunk in got.cited_chunks} <= rules, got.cited_chunks

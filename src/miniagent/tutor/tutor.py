@@ -49,6 +49,17 @@ _TENSE_RULES: Final = {
 }
 
 
+#: After the error's own rule, the rule that teaches the form it gets wrong (then the verb's, for irregulars).
+_TOPIC_RULES: Final = {
+    "missing_third_person_s": ("third-person-s", "third-person-es", "third-person-ies"),
+    "subject_verb_disagreement": ("third-person-s", "have-has"),
+    "overregularization_past": (),
+    "wrong_aux_will_with_to": ("will-bare-infinitive",),
+    "wrong_aux_going_to_missing_ing": ("going-to-auxiliary",),
+    "bare_participle_missing_aux": ("present-perfect",),
+}
+
+
 class VerificationError(AssertionError):
     """The tools contradicted the parse: a bug, never shown to a learner as a correction."""
 
@@ -220,12 +231,14 @@ class GrammarTutor:
         """One chunk per language from what `lookup_rule` returned: the error's rule when retrieved."""
         code = reading.error_type
         wanted = (
-            [f"error-{code.replace('_', '-')}", f"irregular-{reading.verb}"]
+            [f"error-{code.replace('_', '-')}", *_TOPIC_RULES[code], f"irregular-{reading.verb}"]
             if code
             else [_TENSE_RULES[reading.tense]]
         )
+        # the learner's own words first (the structured retriever reads the error off the wrong phrase),
+        # then the code's words for BM25
         query = (
-            f"error {code.replace('_', ' ')} {reading.verb} {reading.written} {reading.expected}"
+            f"{reading.subject} {reading.written} → {reading.expected}: {code.replace('_', ' ')}"
             if code
             else f"{reading.tense.replace('_', ' ')} {reading.verb} {reading.expected}"
         )
