@@ -33,20 +33,6 @@ from miniportal.web import LoginRequiredError, context, login_url, page
 STATIC = Path(__file__).parent / "static"
 
 
-#: Every page and form of the portal (tests walk these to check conventions across the whole app).
-ROUTERS = (
-    pages.router,
-    auth.router,
-    notes.router,
-    journal.router,
-    me.router,
-    admin.router,
-    assess.router,
-    review.router,
-    cohort.router,
-)
-
-
 def _load_quizzes(folder: Path) -> dict[int, Quiz]:
     return load_quizzes(folder) if folder.is_dir() else {}
 
@@ -120,7 +106,17 @@ def create_app(
     )
     install_log_redaction()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in ROUTERS:
+    for router in (
+        pages.router,
+        auth.router,
+        notes.router,
+        journal.router,
+        me.router,
+        admin.router,
+        assess.router,
+        review.router,
+        cohort.router,
+    ):
         app.include_router(router)
     _install_handlers(app)
     app.add_middleware(

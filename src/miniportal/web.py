@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
@@ -175,13 +175,10 @@ def login_url(request: Request) -> str:
     return "/login?next=" + quote(target, safe="/")
 
 
-async def read_form(request: Request, *, max_fields: int = 50) -> dict[str, str]:
-    """The request's form fields, each checked for size and forbidden characters (no CSRF check yet: that
-    needs the session). Reading the body is the only awaiting a handler needs, so it happens here, in a
-    dependency, and the handler itself can be a plain `def` that FastAPI runs in its thread pool: database
-    calls then never block the event loop."""
+async def form(ctx: Ctx, *, max_fields: int = 50) -> dict[str, str]:
+    """The request's form fields after the CSRF check (403 without a valid `csrf_token`)."""
     try:
-        raw = await request.form(max_files=0, max_fields=max_fields)
+        raw = await ctx.request.form(max_files=0, max_fields=max_fields)
     except Exception:  # noqa: BLE001  # any parser failure is the client's malformed body
         raise PortalError("the form data could not be read (malformed or not a form)") from None
     fields: dict[str, str] = {}
@@ -197,14 +194,6 @@ async def read_form(request: Request, *, max_fields: int = 50) -> dict[str, str]
                     f"(NUL or an unpaired surrogate, at character {found.start() + 1})"
                 )
         fields[key] = value
-    return fields
-
-
-FormFields = Annotated[dict[str, str], Depends(read_form)]
-
-
-def checked_form(ctx: Ctx, fields: dict[str, str]) -> dict[str, str]:
-    """`fields` once the CSRF token in them (or in `X-CSRF-Token`) is this session's (403 otherwise)."""
     submitted = fields.get("csrf_token") or ctx.request.headers.get("x-csrf-token")
     binding = ctx.session.id if ctx.session is not None else ctx.anon
     if ctx.new_anon and ctx.session is None:

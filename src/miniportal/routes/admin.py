@@ -9,7 +9,7 @@ from lynx_cortex.phases import PHASES
 from miniportal import accounts, audit, learning
 from miniportal.db import ROLES
 from miniportal.errors import NotFoundError, PortalError
-from miniportal.web import Ctx, FormFields, checked_form, context, page, redirect, text_field
+from miniportal.web import Ctx, context, form, page, redirect, text_field
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ def _user_id(raw: str) -> int:
 
 
 @router.get("/admin")
-def admin(request: Request) -> Response:
+async def admin(request: Request) -> Response:
     ctx = context(request)
     ctx.require_staff()
     with ctx.portal.engine.connect() as conn:
@@ -45,9 +45,9 @@ def _invite_page(ctx: Ctx, username: str, url: str) -> Response:
 
 
 @router.post("/admin/users")
-def create_user(request: Request, raw: FormFields) -> Response:
+async def create_user(request: Request) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     actor = ctx.require_admin()
     username = text_field(fields, "username", max_len=64).strip().lower()
     role = text_field(fields, "role", max_len=16)
@@ -58,9 +58,9 @@ def create_user(request: Request, raw: FormFields) -> Response:
 
 
 @router.post("/admin/users/{user_id}/invite")
-def reinvite(request: Request, user_id: str, raw: FormFields) -> Response:
+async def reinvite(request: Request, user_id: str) -> Response:
     ctx = context(request)
-    checked_form(ctx, raw)
+    await form(ctx)
     actor = ctx.require_admin()
     with ctx.portal.engine.begin() as conn:
         user = accounts.get_user(conn, _user_id(user_id))
@@ -71,9 +71,9 @@ def reinvite(request: Request, user_id: str, raw: FormFields) -> Response:
 
 
 @router.post("/admin/users/{user_id}/disable")
-def disable(request: Request, user_id: str, raw: FormFields) -> Response:
+async def disable(request: Request, user_id: str) -> Response:
     ctx = context(request)
-    checked_form(ctx, raw)
+    await form(ctx)
     actor = ctx.require_admin()
     target = _user_id(user_id)
     if target == actor.id:
@@ -86,7 +86,7 @@ def disable(request: Request, user_id: str, raw: FormFields) -> Response:
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request) -> Response:
+async def audit_page(request: Request) -> Response:
     ctx = context(request)
     ctx.require_staff()
     with ctx.portal.engine.connect() as conn:

@@ -7,9 +7,7 @@ an unreadable one (a choice that does not exist) answers 400 naming the item, an
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lynx_cortex.quiz import PASS_MARK, Quiz
@@ -18,19 +16,11 @@ from miniportal.errors import NotFoundError, PortalError
 from miniportal.exams import Exam
 from miniportal.questions import AnswerError, Graded, Question, from_quiz_item, grade
 from miniportal.routes.pages import phase_from, title
-from miniportal.web import Ctx, checked_form, context, page, read_form
+from miniportal.web import Ctx, context, form, page
 
 router = APIRouter()
 # One field per typed answer or ticked choice; the 64 KiB body cap still bounds the request.
 MAX_FIELDS = 1000
-
-
-async def _answers(request: Request) -> dict[str, str]:
-    """An exam's form: one field per item, so more than the default 50."""
-    return await read_form(request, max_fields=MAX_FIELDS)
-
-
-QuizForm = Annotated[dict[str, str], Depends(_answers)]
 
 
 def _raw(question: Question, fields: dict[str, str]) -> str | list[int] | None:
@@ -79,7 +69,7 @@ def _result(ctx: Ctx, heading: str, back: str, graded: list[Graded], cards: int)
 
 
 @router.get("/phases/{nn}/quiz")
-def quiz_form(request: Request, nn: str) -> Response:
+async def quiz_form(request: Request, nn: str) -> Response:
     ctx = context(request)
     ctx.require_user()
     number, code, quiz = _quiz(request, nn)
@@ -96,9 +86,9 @@ def quiz_form(request: Request, nn: str) -> Response:
 
 
 @router.post("/phases/{nn}/quiz")
-def quiz_submit(request: Request, nn: str, raw: QuizForm) -> Response:
+async def quiz_submit(request: Request, nn: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx, max_fields=MAX_FIELDS)
     user = ctx.require_user()
     number, code, quiz = _quiz(request, nn)
     graded = grade_form([from_quiz_item(item, number) for item in quiz.items], fields)
@@ -119,7 +109,7 @@ def _exam(request: Request, slug: str) -> Exam:
 
 
 @router.get("/exams")
-def exam_list(request: Request) -> Response:
+async def exam_list(request: Request) -> Response:
     ctx = context(request)
     ctx.require_user()
     exams: dict[str, Exam] = request.app.state.exams
@@ -127,7 +117,7 @@ def exam_list(request: Request) -> Response:
 
 
 @router.get("/exams/{slug}")
-def exam_form(request: Request, slug: str) -> Response:
+async def exam_form(request: Request, slug: str) -> Response:
     ctx = context(request)
     ctx.require_user()
     exam = _exam(request, slug)
@@ -142,9 +132,9 @@ def exam_form(request: Request, slug: str) -> Response:
 
 
 @router.post("/exams/{slug}")
-def exam_submit(request: Request, slug: str, raw: QuizForm) -> Response:
+async def exam_submit(request: Request, slug: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx, max_fields=MAX_FIELDS)
     user = ctx.require_user()
     exam = _exam(request, slug)
     graded = grade_form(exam.questions, fields)

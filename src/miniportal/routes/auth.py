@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -11,25 +9,14 @@ from starlette.concurrency import run_in_threadpool
 from miniportal import accounts, audit, sessions
 from miniportal.errors import PortalError
 from miniportal.ratelimit import LoginThrottle
-from miniportal.service import Portal
 from miniportal.sessions import SESSION_COOKIE
-from miniportal.web import (
-    Ctx,
-    FormFields,
-    checked_form,
-    context,
-    hash_gate,
-    page,
-    redirect,
-    safe_next,
-    text_field,
-)
+from miniportal.web import Ctx, context, form, hash_gate, page, redirect, safe_next, text_field
 
 router = APIRouter()
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
+async def login_form(request: Request) -> Response:
     ctx = context(request)
     if ctx.user is not None:
         return redirect(ctx, safe_next(request.query_params.get("next")))
@@ -42,20 +29,12 @@ def _rate_limited(ctx: Ctx, retry_after: int) -> Response:
     return response
 
 
-def _audit(portal: Portal, event: str, **fields: Any) -> None:
-    with portal.engine.begin() as conn:
-        audit.record(portal, conn, event, **fields)
-
-
 @router.post("/login")
-async def login(request: Request, raw: FormFields) -> Response:
+async def login(request: Request) -> Response:
     """Reserve the attempt, take an Argon2 slot, check, settle: in that order, so that neither parallel guesses
-    nor a flood of unknown usernames gets more password checks (or more memory) than the limits allow.
-
-    `async` because the Argon2 gate is an asyncio queue; the database work still runs in the thread pool, as
-    every other handler's does, so no query blocks the event loop."""
-    ctx = await run_in_threadpool(context, request)
-    fields = checked_form(ctx, raw)
+    nor a flood of unknown usernames gets more password checks (or more memory) than the limits allow."""
+    ctx = context(request)
+    fields = await form(ctx)
     username = text_field(fields, "username", max_len=64).strip().lower()
     password = text_field(fields, "password", max_len=accounts.MAX_PASSWORD_LEN, secret=True)
     throttle: LoginThrottle = request.app.state.throttle
@@ -63,9 +42,8 @@ async def login(request: Request, raw: FormFields) -> Response:
     attempt = throttle.begin(username, ctx.ip)
     if isinstance(attempt, int):
         if throttle.should_audit(username, ctx.ip):
-            await run_in_threadpool(
-                _audit, portal, "login.rate_limited", ip=ctx.ip, username=username
-            )
+            with portal.engine.begin() as conn:
+                audit.record(portal, conn, "login.rate_limited", ip=ctx.ip, username=username)
         return _rate_limited(ctx, attempt)
 
     def check() -> accounts.User | None:
@@ -80,30 +58,25 @@ async def login(request: Request, raw: FormFields) -> Response:
         raise
     if user is None:
         attempt.failed()
-        await run_in_threadpool(_audit, portal, "login.failure", ip=ctx.ip, username=username)
+        with portal.engine.begin() as conn:
+            audit.record(portal, conn, "login.failure", ip=ctx.ip, username=username)
         return page(ctx, "login.html", status=401, next="/", failed=True)
     attempt.succeeded()
-    verified = user
-
-    def open_session() -> str:
-        with portal.engine.begin() as conn:
-            if ctx.session is not None:
-                sessions.revoke(portal, conn, ctx.session.id)
-            cookie = sessions.start(
-                portal, conn, verified.id, ip=ctx.ip, user_agent=request.headers.get("user-agent")
-            )
-            audit.record(portal, conn, "login.success", actor_id=verified.id, ip=ctx.ip)
-        return cookie
-
-    cookie = await run_in_threadpool(open_session)
+    with portal.engine.begin() as conn:
+        if ctx.session is not None:
+            sessions.revoke(portal, conn, ctx.session.id)
+        cookie = sessions.start(
+            portal, conn, user.id, ip=ctx.ip, user_agent=request.headers.get("user-agent")
+        )
+        audit.record(portal, conn, "login.success", actor_id=user.id, ip=ctx.ip)
     ctx.set_cookies.append((SESSION_COOKIE, cookie, portal.settings.session_absolute_s))
     return redirect(ctx, safe_next(fields.get("next")))
 
 
 @router.post("/logout")
-def logout(request: Request, raw: FormFields) -> Response:
+async def logout(request: Request) -> Response:
     ctx = context(request)
-    checked_form(ctx, raw)
+    await form(ctx)
     if ctx.session is not None:
         with ctx.portal.engine.begin() as conn:
             sessions.revoke(ctx.portal, conn, ctx.session.id)
@@ -124,18 +97,17 @@ def _open(ctx: Ctx, token: str) -> accounts.Invite:
 
 
 @router.get("/invite/{token}")
-def invite_form(request: Request, token: str) -> Response:
+async def invite_form(request: Request, token: str) -> Response:
     ctx = context(request)
     invite = _open(ctx, token)
     return page(ctx, "invite.html", invite=invite, token=token, error=None)
 
 
 @router.post("/invite/{token}")
-async def redeem(request: Request, token: str, raw: FormFields) -> Response:
-    """`async` for the Argon2 gate (as `login`); database work in the thread pool."""
-    ctx = await run_in_threadpool(context, request)
-    fields = checked_form(ctx, raw)
-    invite = await run_in_threadpool(_open, ctx, token)
+async def redeem(request: Request, token: str) -> Response:
+    ctx = context(request)
+    fields = await form(ctx)
+    invite = _open(ctx, token)
     portal = ctx.portal
     try:
         password = accounts.check_new_password(
@@ -147,24 +119,18 @@ async def redeem(request: Request, token: str, raw: FormFields) -> Response:
         return page(ctx, "invite.html", status=400, invite=invite, token=token, error=exc.message)
     async with hash_gate(request).slot():
         sealed = await run_in_threadpool(accounts.seal_password, portal, invite.user.id, password)
-
-    def redeem_and_start() -> str:
-        try:
-            with portal.engine.begin() as conn:
-                user = accounts.redeem_invite(portal, conn, token, sealed, ip=ctx.ip)
-                if ctx.session is not None:
-                    sessions.revoke(portal, conn, ctx.session.id)
-                cookie = sessions.start(
-                    portal, conn, user.id, ip=ctx.ip, user_agent=request.headers.get("user-agent")
-                )
-                audit.record(
-                    portal, conn, "login.success", actor_id=user.id, ip=ctx.ip, via="invite"
-                )
-        except accounts.InviteRejectedError as exc:
-            _audit(portal, "invite.rejected", ip=ctx.ip, reason=exc.reason)
-            raise
-        return cookie
-
-    cookie = await run_in_threadpool(redeem_and_start)
+    try:
+        with portal.engine.begin() as conn:
+            user = accounts.redeem_invite(portal, conn, token, sealed, ip=ctx.ip)
+            if ctx.session is not None:
+                sessions.revoke(portal, conn, ctx.session.id)
+            cookie = sessions.start(
+                portal, conn, user.id, ip=ctx.ip, user_agent=request.headers.get("user-agent")
+            )
+            audit.record(portal, conn, "login.success", actor_id=user.id, ip=ctx.ip, via="invite")
+    except accounts.InviteRejectedError as exc:
+        with portal.engine.begin() as conn:
+            audit.record(portal, conn, "invite.rejected", ip=ctx.ip, reason=exc.reason)
+        raise
     ctx.set_cookies.append((SESSION_COOKIE, cookie, portal.settings.session_absolute_s))
     return redirect(ctx, "/")

@@ -9,13 +9,13 @@ from lynx_cortex.phases import PHASES
 from miniportal import audit, dashboard, review
 from miniportal.db import SCHEDULERS
 from miniportal.questions import ItemBank
-from miniportal.web import FormFields, checked_form, context, finish, page, redirect, text_field
+from miniportal.web import context, finish, form, page, redirect, text_field
 
 router = APIRouter()
 
 
 @router.get("/admin/cohort")
-def cohort_page(request: Request) -> Response:
+async def cohort_page(request: Request) -> Response:
     ctx = context(request)
     ctx.require_staff()
     with ctx.portal.engine.connect() as conn:
@@ -33,7 +33,7 @@ def cohort_page(request: Request) -> Response:
 
 
 @router.get("/admin/cohort.csv")
-def cohort_csv(request: Request) -> Response:
+async def cohort_csv(request: Request) -> Response:
     ctx = context(request)
     ctx.require_staff()
     with ctx.portal.engine.connect() as conn:
@@ -47,9 +47,9 @@ def cohort_csv(request: Request) -> Response:
 
 
 @router.post("/admin/cohort/scheduler")
-def set_scheduler(request: Request, raw: FormFields) -> Response:
+async def set_scheduler(request: Request) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     actor = ctx.require_admin()
     name = text_field(fields, "scheduler", max_len=8)
     with ctx.portal.engine.begin() as conn:

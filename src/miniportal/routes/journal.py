@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from miniportal import learning
 from miniportal.accounts import User
 from miniportal.errors import PortalError
-from miniportal.web import FormFields, checked_form, context, page, redirect, text_field
+from miniportal.web import context, form, page, redirect, text_field
 
 router = APIRouter()
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -36,7 +36,7 @@ def parse_day(raw: str, user: User, now: datetime) -> date:
 
 
 @router.get("/journal")
-def journal(request: Request) -> Response:
+async def journal(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -47,7 +47,7 @@ def journal(request: Request) -> Response:
 
 
 @router.get("/journal/{day}")
-def journal_day(request: Request, day: str) -> Response:
+async def journal_day(request: Request, day: str) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     when = parse_day(day, user, ctx.portal.now())
@@ -57,9 +57,9 @@ def journal_day(request: Request, day: str) -> Response:
 
 
 @router.post("/journal/{day}")
-def journal_append(request: Request, day: str, raw: FormFields) -> Response:
+async def journal_append(request: Request, day: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     user = ctx.require_user()
     when = parse_day(day, user, ctx.portal.now())
     body = text_field(fields, "body", max_len=learning.MAX_JOURNAL_CHARS + 1024, multiline=True)

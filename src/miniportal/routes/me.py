@@ -8,41 +8,36 @@ from starlette.concurrency import run_in_threadpool
 
 from miniportal import accounts, audit, sessions
 from miniportal.errors import PortalError
-from miniportal.web import FormFields, checked_form, context, hash_gate, page, text_field
+from miniportal.web import context, form, hash_gate, page, text_field
 
 router = APIRouter()
 
 
 @router.get("/me")
-def me(request: Request) -> Response:
+async def me(request: Request) -> Response:
     ctx = context(request)
     ctx.require_user()
     return page(ctx, "me.html", message=None, error=None)
 
 
 @router.post("/me")
-async def update_me(request: Request, raw: FormFields) -> Response:
-    """`async` for the Argon2 gate a password change goes through; database work in the thread pool."""
-    ctx = await run_in_threadpool(context, request)
-    fields = checked_form(ctx, raw)
+async def update_me(request: Request) -> Response:
+    ctx = context(request)
+    fields = await form(ctx)
     user = ctx.require_user()
     portal = ctx.portal
     action = fields.get("action", "profile")
     if action == "profile":
-
-        def save_profile() -> None:
-            with portal.engine.begin() as conn:
-                accounts.update_profile(
-                    portal,
-                    conn,
-                    user.id,
-                    display_name=text_field(fields, "display_name", max_len=200),
-                    locale=text_field(fields, "locale", max_len=8),
-                    timezone=text_field(fields, "timezone", max_len=64),
-                )
-
-        await run_in_threadpool(save_profile)
-        fresh = await run_in_threadpool(context, request)
+        with portal.engine.begin() as conn:
+            accounts.update_profile(
+                portal,
+                conn,
+                user.id,
+                display_name=text_field(fields, "display_name", max_len=200),
+                locale=text_field(fields, "locale", max_len=8),
+                timezone=text_field(fields, "timezone", max_len=64),
+            )
+        fresh = context(request)
         return page(fresh, "me.html", message=fresh.t("me.saved"), error=None)
     if action != "password":
         raise PortalError("field 'action' must be 'profile' or 'password'")
@@ -67,15 +62,8 @@ async def update_me(request: Request, raw: FormFields) -> Response:
             return page(ctx, "me.html", status=400, message=None, error=ctx.t("me.wrong_password"))
         sealed = await run_in_threadpool(accounts.seal_password, portal, user.id, new)
     assert ctx.session is not None  # noqa: S101  # require_user above
-    keep = ctx.session.id
-
-    def change_password() -> None:
-        with portal.engine.begin() as conn:
-            accounts.store_password(portal, conn, user.id, sealed)
-            revoked = sessions.revoke_all(portal, conn, user.id, keep=keep)
-            audit.record(
-                portal, conn, "password.changed", actor_id=user.id, ip=ctx.ip, revoked=revoked
-            )
-
-    await run_in_threadpool(change_password)
+    with portal.engine.begin() as conn:
+        accounts.store_password(portal, conn, user.id, sealed)
+        revoked = sessions.revoke_all(portal, conn, user.id, keep=ctx.session.id)
+        audit.record(portal, conn, "password.changed", actor_id=user.id, ip=ctx.ip, revoked=revoked)
     return page(ctx, "me.html", message=ctx.t("me.saved"), error=None)

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from lynx_cortex.phases import PHASES
 from miniportal import learning
 from miniportal.errors import NotFoundError
-from miniportal.web import FormFields, checked_form, context, page, redirect, text_field
+from miniportal.web import context, form, page, redirect, text_field
 
 router = APIRouter()
 
@@ -20,7 +20,7 @@ def _note_id(raw: str) -> int:
 
 
 @router.get("/notes")
-def list_notes(request: Request) -> Response:
+async def list_notes(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -32,9 +32,9 @@ def list_notes(request: Request) -> Response:
 
 
 @router.post("/notes")
-def create_note(request: Request, raw: FormFields) -> Response:
+async def create_note(request: Request) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     user = ctx.require_user()
     page_path = text_field(fields, "page", max_len=64)
     anchor = text_field(fields, "anchor", max_len=128)
@@ -45,9 +45,9 @@ def create_note(request: Request, raw: FormFields) -> Response:
 
 
 @router.post("/notes/{note_id}/edit")
-def edit_note(request: Request, note_id: str, raw: FormFields) -> Response:
+async def edit_note(request: Request, note_id: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     user = ctx.require_user()
     body = text_field(fields, "body", max_len=learning.MAX_NOTE_CHARS + 1024, multiline=True)
     with ctx.portal.engine.begin() as conn:
@@ -56,9 +56,9 @@ def edit_note(request: Request, note_id: str, raw: FormFields) -> Response:
 
 
 @router.post("/notes/{note_id}/delete")
-def delete_note(request: Request, note_id: str, raw: FormFields) -> Response:
+async def delete_note(request: Request, note_id: str) -> Response:
     ctx = context(request)
-    checked_form(ctx, raw)
+    await form(ctx)
     user = ctx.require_user()
     with ctx.portal.engine.begin() as conn:
         note = learning.delete_note(conn, user.id, _note_id(note_id))

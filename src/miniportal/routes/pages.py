@@ -18,16 +18,7 @@ from miniportal.db import STATUSES
 from miniportal.errors import NotFoundError, PortalError
 from miniportal.i18n import LOCALE_COOKIE, LOCALES
 from miniportal.notes_html import NoteSlots
-from miniportal.web import (
-    Ctx,
-    FormFields,
-    checked_form,
-    context,
-    page,
-    redirect,
-    safe_next,
-    text_field,
-)
+from miniportal.web import Ctx, context, form, page, redirect, safe_next, text_field
 
 router = APIRouter()
 _NN = re.compile(r"^\d{1,2}$")
@@ -59,7 +50,7 @@ def title(phase: Phase, locale: str) -> str:
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -72,7 +63,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/phases")
-def phases(request: Request) -> Response:
+async def phases(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     with ctx.portal.engine.connect() as conn:
@@ -96,7 +87,7 @@ def _slot(ctx: Ctx, page_path: str, by_anchor: dict[str, list[learning.Note]]) -
 
 
 @router.get("/phases/{nn}")
-def phase_page(request: Request, nn: str) -> Response:
+async def phase_page(request: Request, nn: str) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     phase = phase_from(nn)
@@ -134,9 +125,9 @@ def phase_page(request: Request, nn: str) -> Response:
 
 
 @router.post("/phases/{nn}/progress")
-def set_progress(request: Request, nn: str, raw: FormFields) -> Response:
+async def set_progress(request: Request, nn: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     user = ctx.require_user()
     phase = phase_from(nn)
     status = text_field(fields, "status", max_len=16)
@@ -146,9 +137,9 @@ def set_progress(request: Request, nn: str, raw: FormFields) -> Response:
 
 
 @router.post("/locale")
-def switch_locale(request: Request, raw: FormFields) -> Response:
+async def switch_locale(request: Request) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     locale = text_field(fields, "locale", max_len=8)
     if locale not in LOCALES:
         raise PortalError(f"locale must be one of {', '.join(LOCALES)}, got {locale!r}")

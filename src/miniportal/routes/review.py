@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from miniportal import review
 from miniportal.errors import NotFoundError
 from miniportal.questions import ItemBank
-from miniportal.web import FormFields, checked_form, context, page, redirect, text_field
+from miniportal.web import context, form, page, redirect, text_field
 from minireview.schedulers import BUTTONS
 
 router = APIRouter()
@@ -21,7 +21,7 @@ def _card_id(raw: str) -> int:
 
 
 @router.get("/review")
-def review_page(request: Request) -> Response:
+async def review_page(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
     cap = ctx.portal.settings.review_daily_cap
@@ -42,9 +42,9 @@ def review_page(request: Request) -> Response:
 
 
 @router.post("/review/{card_id}")
-def review_grade(request: Request, card_id: str, raw: FormFields) -> Response:
+async def review_grade(request: Request, card_id: str) -> Response:
     ctx = context(request)
-    fields = checked_form(ctx, raw)
+    fields = await form(ctx)
     user = ctx.require_user()
     target = _card_id(card_id)
     button = text_field(fields, "button", max_len=8)
