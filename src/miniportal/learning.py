@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from miniportal.controls import find_control
 from miniportal.db import STATUSES, journal_entries, notes, progress
@@ -48,10 +48,15 @@ def set_status(portal: Portal, conn: Connection, user_id: int, phase: int, statu
         conn.execute(insert(progress).values(user_id=user_id, phase=phase, **values))
 
 
+# Hot statements (every page view) built once: SQLAlchemy caches their compiled SQL either way, but building
+# the expression tree anew costs more than running the query on SQLite.
+_STATUSES = select(progress.c.phase, progress.c.status).where(
+    progress.c.user_id == bindparam("user_id")
+)
+
+
 def statuses(conn: Connection, user_id: int) -> dict[int, str]:
-    rows = conn.execute(
-        select(progress.c.phase, progress.c.status).where(progress.c.user_id == user_id)
-    ).all()
+    rows = conn.execute(_STATUSES, {"user_id": user_id}).all()
     return {int(phase): status for phase, status in rows}
 
 
@@ -139,11 +144,17 @@ def delete_note(conn: Connection, user_id: int, note_id: int) -> Note:
     return note
 
 
+_MY_NOTES = select(notes).where(notes.c.user_id == bindparam("user_id"))
+_NOTES_IN_ORDER = _MY_NOTES.order_by(notes.c.page, notes.c.id)
+_NOTES_ON_PAGE = _MY_NOTES.where(notes.c.page == bindparam("page")).order_by(notes.c.id)
+
+
 def notes_for(conn: Connection, user_id: int, page: str | None = None) -> list[Note]:
-    query = select(notes).where(notes.c.user_id == user_id)
-    if page is not None:
-        query = query.where(notes.c.page == page)
-    return [_note(row) for row in conn.execute(query.order_by(notes.c.page, notes.c.id)).all()]
+    if page is None:
+        rows = conn.execute(_NOTES_IN_ORDER, {"user_id": user_id}).all()
+    else:
+        rows = conn.execute(_NOTES_ON_PAGE, {"user_id": user_id, "page": page}).all()
+    return [_note(row) for row in rows]
 
 
 # ------------------------------------------------------------------------------------------------ journal

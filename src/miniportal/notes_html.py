@@ -52,4 +52,3 @@ class NoteSlots:
         parts.extend(self._note(note) for note in notes)
         parts += [self._add_head, safe_anchor, self._add_tail]
         return Markup("".join(parts))  # noqa: S704  # every interpolated value is escaped
-

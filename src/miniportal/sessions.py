@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from miniportal.accounts import User
 from miniportal.db import sessions, users
@@ -81,6 +81,13 @@ def start(
     return sign_token(portal, token)
 
 
+_SESSION_AND_USER = (  # built once: it runs on every request the session cache cannot answer
+    select(sessions, users)
+    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+    .where(sessions.c.id == bindparam("sid"))
+)
+
+
 def resolve(portal: Portal, cookie: str | None) -> Session | None:
     """The live session behind a cookie, extending its rolling expiry at most once per `session_touch_s`.
 
@@ -101,15 +108,7 @@ def resolve(portal: Portal, cookie: str | None) -> Session | None:
         return cached.session
     generation = portal.session_cache.generation()
     with portal.engine.begin() as conn:
-        row = (
-            conn.execute(
-                select(sessions, users)
-                .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                .where(sessions.c.id == sid)
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(_SESSION_AND_USER, {"sid": sid}).mappings().first()
         if row is None:
             return None
         if (
