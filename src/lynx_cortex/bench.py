@@ -284,7 +284,7 @@ def render_markdown(summary: Mapping[str, Any], baseline: Mapping[str, Any] | No
             "",
             f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, BLAS {blas or 'unknown'}; "
             f"load average before the run {load}. Every figure is measured against its reference in the same "
-            "run (see each lab's results.json beside this file); `uv run lynx bench` reproduces it.",
+            "run (each lab's results.json sits beside the copy of this file in the run's folder); `uv run lynx bench` reproduces it.",
             "",
             *lines,
             "",
