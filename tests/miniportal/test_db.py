@@ -96,3 +96,16 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> 
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "private").iterdir()}
     assert modes["portal.db"] == 0o600
     assert all(mode & 0o077 == 0 for mode in modes.values()), modes
+
+
+def test_page_reads_run_outside_a_transaction_and_see_committed_rows(portal: Portal) -> None:
+    """`Portal.reader()`: autocommit (no BEGIN/ROLLBACK round trips on PostgreSQL), and a read right after a
+    committed write sees it."""
+    with portal.engine.begin() as conn:
+        user = accounts.create_user(portal, conn, "ana")
+        learning.set_status(portal, conn, user.id, 7, "done")
+    with portal.reader() as conn:
+        assert conn.get_isolation_level() == "AUTOCOMMIT"
+        assert learning.statuses(conn, user.id) == {7: "done"}
+    with portal.engine.connect() as conn:  # the pooled connection went back as it came
+        assert conn.get_isolation_level() != "AUTOCOMMIT"

@@ -53,7 +53,7 @@ def title(phase: Phase, locale: str) -> str:
 async def home(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
-    with ctx.portal.engine.connect() as conn:
+    with ctx.portal.reader() as conn:
         mine = learning.statuses(conn, user.id)
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES
@@ -66,7 +66,7 @@ async def home(request: Request) -> Response:
 async def phases(request: Request) -> Response:
     ctx = context(request)
     user = ctx.require_user()
-    with ctx.portal.engine.connect() as conn:
+    with ctx.portal.reader() as conn:
         mine = learning.statuses(conn, user.id)
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES
@@ -95,7 +95,7 @@ async def phase_page(request: Request, nn: str) -> Response:
         return redirect(ctx, f"/phases/{phase.code}")
     page_path = f"/phases/{phase.code}"
     portal = ctx.portal
-    with portal.engine.connect() as conn:
+    with portal.reader() as conn:
         notes = learning.notes_for(conn, user.id, page_path)
         status = learning.statuses(conn, user.id).get(phase.number, "not_started")
     parsed = request.app.state.pages.load(portal.settings.docs_dir / phase.dirname / "README.md")
