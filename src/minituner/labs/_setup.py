@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,4 +42,14 @@ def fresh_base() -> MiniGPT:
     return load_shipped_model(BASE).model
 
 
-__all__ = ["BASE", "Setup", "fresh_base", "load_setup"]
+def setup_for(cfg: Mapping[str, Any], seed: int) -> Setup:
+    """`load_setup` with a lab's settings (`control`, `limit`, `replay`): the three phase-28 labs share them."""
+    return load_setup(
+        control=int(cfg["control"]),
+        limit=cfg["limit"],
+        replay_fraction=float(cfg["replay"]),
+        seed=seed,
+    )
+
+
+__all__ = ["BASE", "Setup", "fresh_base", "load_setup", "setup_for"]

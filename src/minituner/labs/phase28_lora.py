@@ -25,7 +25,7 @@ from minimodel.shipped import shipped_dir
 from minimodel.weights import MODEL_FILE
 from minituner.adapter import read_adapter, save_adapter
 from minituner.experiment import Outcome, before_after_table, run_adapter, score_sets
-from minituner.labs._setup import BASE, fresh_base, load_setup
+from minituner.labs._setup import BASE, fresh_base, setup_for
 from minituner.lora import LoRAConfig, base_sha256, merged_copy
 from minituner.train import FineTuneConfig
 
@@ -80,12 +80,7 @@ def _merge_gap(model: Any, ids: np.ndarray) -> float:
 @lab("28-lora-irregulars", title="A LoRA adapter for one learner: before/after, and forgetting")
 def lora_irregulars(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(ctx, MODES)
-    setup = load_setup(
-        control=int(cfg["control"]),
-        limit=cfg["limit"],
-        replay_fraction=float(cfg["replay"]),
-        seed=ctx.seed,
-    )
+    setup = setup_for(cfg, ctx.seed)
     lora = LoRAConfig(rank=int(cfg["rank"]), alpha=16.0)
     train = FineTuneConfig(steps=int(cfg["steps"]), lr=float(cfg["lr"]), seed=ctx.seed)
     base = fresh_base()
@@ -187,12 +182,7 @@ SWEEP: dict[str, dict[str, Any]] = {
 @lab("28-rank-sweep", title="LoRA rank sweep: trainable numbers against accuracy and forgetting")
 def rank_sweep(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(ctx, SWEEP)
-    setup = load_setup(
-        control=int(cfg["control"]),
-        limit=cfg["limit"],
-        replay_fraction=float(cfg["replay"]),
-        seed=ctx.seed,
-    )
+    setup = setup_for(cfg, ctx.seed)
     train = FineTuneConfig(steps=int(cfg["steps"]), lr=float(cfg["lr"]), seed=ctx.seed)
     before = score_sets(fresh_base(), setup.tokenizer, setup.experiment)
     rows: list[dict[str, Any]] = []

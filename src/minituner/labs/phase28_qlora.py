@@ -18,7 +18,7 @@ from lynx_cortex.registry import LabContext, lab
 from minigrad.tensor import no_grad
 from minimodel.data import encode_rows
 from minituner.experiment import before_after_table, run_adapter, score_sets
-from minituner.labs._setup import fresh_base, load_setup
+from minituner.labs._setup import fresh_base, setup_for
 from minituner.lora import LoRAConfig, lora_parameters
 from minituner.qlora import quantize_base
 from minituner.train import FineTuneConfig
@@ -33,12 +33,7 @@ MODES: dict[str, dict[str, Any]] = {
 @lab("28-qlora-preview", title="QLoRA preview: the learner adapter on an NF4 base")
 def qlora_preview(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(ctx, MODES)
-    setup = load_setup(
-        control=int(cfg["control"]),
-        limit=cfg["limit"],
-        replay_fraction=float(cfg["replay"]),
-        seed=ctx.seed,
-    )
+    setup = setup_for(cfg, ctx.seed)
     lora = LoRAConfig(rank=int(cfg["rank"]))
     train = FineTuneConfig(steps=int(cfg["steps"]), lr=float(cfg["lr"]), seed=ctx.seed)
     base, quantised = fresh_base(), fresh_base()
