@@ -28,11 +28,11 @@ from lynx_cortex.paths import experiments_dir
 )
 @click.option(
     "--task",
-    type=click.Choice(["probes", "correction"]),
+    type=click.Choice(["probes", "correction", "tutor"]),
     default="probes",
     show_default=True,
     help="probes: the phase-20 probe sets and perplexity. correction: correct, name and translate the "
-    "tutor set's held-out sentences.",
+    "tutor set's held-out sentences. tutor: the grammar tutor end to end, with its ablation.",
 )
 @click.option(
     "--split",
@@ -44,10 +44,14 @@ from lynx_cortex.paths import experiments_dir
 @click.option(
     "--limit",
     type=click.IntRange(1, None),
-    help="correction: score only the first N test sentences.",
+    help="correction: score only the first N test sentences. tutor: the first N rows of each set "
+    "(default 400).",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="correction: end with one JSON line of the headline."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="correction, tutor: end with one JSON line of the headline.",
 )
 def eval_command(
     checkpoint: Path,
@@ -63,6 +67,10 @@ def eval_command(
     \b
     --task probes (default): leak-check the probes, score them, measure val/test perplexity; writes
       results.json, per_slice.csv/png, reliability.png and REPORT.md (and COMPARE.md with --compare).
+    --task tutor: run the grammar tutor (model from CHECKPOINT, which must be the shipped
+      artifacts/checkpoints/grammar) on learners dev/test and the corpus test split; prints accuracy,
+      declines, the two hard zeros, latency and the ablation table; writes tutor.json and TUTOR.md.
+      Exits 1 if a correction contradicts the table or a citation was not retrieved.
     --task correction: greedy-decode every test sentence of the tutor split, score exact correction,
       unchanged correct sentences, error code and Spanish with Wilson intervals, per error type, verb
       class and tense; prints the table and writes correction.json and CORRECTION.md.
@@ -70,11 +78,16 @@ def eval_command(
     CHECKPOINT is a `lynx train` run folder (its best/ weights are used), a checkpoint/ or best/ folder,
     or a shipped one such as artifacts/checkpoints/grammar.
     """
+    if task == "tutor":
+        if compare is not None or split != "frames":
+            raise LynxError("--compare and --split do not apply to --task tutor")
+        _tutor(checkpoint, out, limit=limit, as_json=as_json)
+        return
     if task == "correction":
         _correction(checkpoint, out, split=split, limit=limit, as_json=as_json, compare=compare)
         return
     if as_json or limit is not None:
-        raise LynxError("--json and --limit apply to --task correction")
+        raise LynxError("--json and --limit apply to --task correction and --task tutor")
     from minieval.checkpoint_eval import RESULTS, EvalInputError, read_results, write_eval
 
     try:
@@ -124,3 +137,39 @@ def _correction(
     click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
     if as_json:
         click.echo(headline_json(results))
+
+
+def _tutor(checkpoint: Path, out: Path | None, *, limit: int | None, as_json: bool) -> None:
+    """The tutor loads its model by shipped name (sha256-checked against the manifest), so only the shipped
+    grammar checkpoint is accepted: anything else is refused before minutes of work."""
+    import json
+
+    from miniagent.tutor.model import SHIPPED
+    from miniagent.tutor.report import (
+        DEFAULT_FRAMES,
+        evaluate_tutor,
+        render_tables,
+        tutor_sets,
+        write_tutor_eval,
+    )
+    from miniagent.tutor.tutor import GrammarTutor
+    from minimodel.shipped import shipped_dir
+
+    if checkpoint.resolve() != shipped_dir(SHIPPED).resolve():
+        raise LynxError(
+            f"--task tutor evaluates the shipped tutor model only: CHECKPOINT must be "
+            f"{shipped_dir(SHIPPED)}, not {checkpoint}"
+        )
+    results = evaluate_tutor(GrammarTutor(), tutor_sets(limit or DEFAULT_FRAMES))
+    folder = out if out is not None else experiments_dir() / "eval" / SHIPPED
+    paths = write_tutor_eval(results, folder, checkpoint_name=SHIPPED)
+    click.echo("\n".join(render_tables(results)))
+    click.echo(f"\nwrote {', '.join(str(p) for p in paths)}")
+    if as_json:
+        headline = {
+            s["set"]: {k: s[k] for k in ("end_to_end", "contradictions", "hallucinated_citations")}
+            for s in results["sets"]
+        }
+        click.echo(json.dumps({"passed": results["passed"], "sets": headline}, sort_keys=True))
+    if not results["passed"]:
+        raise SystemExit(1)

@@ -80,7 +80,7 @@ def hallucinated(got: Correction) -> list[str]:
     return [c for c in got.cited_chunks if c not in returned or c not in known]
 
 
-def _rate(correct: int, n: int) -> dict[str, Any]:
+def rate(correct: int, n: int) -> dict[str, Any]:
     lo, hi = wilson_interval(correct, n)
     return {
         "n": n,
@@ -90,17 +90,28 @@ def _rate(correct: int, n: int) -> dict[str, Any]:
     }
 
 
+def run_tutor(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> list[Correction]:
+    """The tutor's answer to every row, warm (one call first loads the model and the index)."""
+    tutor.correct("Yesterday she goed to the market.")
+    return [
+        tutor.correct(row["sentence"]) for row in track(rows, desc=f"tutor eval {label}".strip())
+    ]
+
+
 def evaluate(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> dict[str, Any]:
     """End-to-end figures for one labelled set; `failures` lists what went wrong, row by row."""
-    tutor.correct("Yesterday she goed to the market.")  # warm: model and index loaded
+    return score(rows, run_tutor(tutor, rows, label), label)
+
+
+def score(rows: Sequence[Row], outputs: Sequence[Correction], label: str = "") -> dict[str, Any]:
+    """`evaluate`'s figures from answers already computed, so an ablation can reuse one tutor pass."""
     right = declined = out_of_scope = contradictions = 0
     bad_citations: list[str] = []
     latencies: list[float] = []
     failures: list[dict[str, Any]] = []
     decided: Counter[str] = Counter()
     spanish_right = spanish_n = 0
-    for row in track(rows, desc=f"tutor eval {label}".strip()):
-        got = tutor.correct(row["sentence"])
+    for row, got in zip(rows, outputs, strict=True):
         latencies.append(got.duration_ms)
         ok = is_right(row, got)
         right += ok
@@ -125,13 +136,13 @@ def evaluate(tutor: GrammarTutor, rows: Sequence[Row], label: str = "") -> dict[
     p50, p95 = np.percentile(latencies, [50, 95]) if latencies else (float("nan"),) * 2
     return {
         "set": label,
-        "end_to_end": _rate(right, len(rows)),
-        "declines": _rate(declined, out_of_scope),
+        "end_to_end": rate(right, len(rows)),
+        "declines": rate(declined, out_of_scope),
         "contradictions": contradictions,
         "hallucinated_citations": len(bad_citations),
         "latency_ms": {"p50": round(float(p50), 2), "p95": round(float(p95), 2)},
         "decided_by": dict(sorted(decided.items())),
-        "spanish_exact": _rate(spanish_right, spanish_n) if spanish_n else None,
+        "spanish_exact": rate(spanish_right, spanish_n) if spanish_n else None,
         "failures": failures,
     }
 
@@ -168,5 +179,8 @@ __all__ = [
     "is_right",
     "learner_rows",
     "main",
+    "rate",
     "report",
+    "run_tutor",
+    "score",
 ]

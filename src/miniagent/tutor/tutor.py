@@ -60,6 +60,18 @@ _TOPIC_RULES: Final = {
 }
 
 
+def rules_wanted(error_type: str | None, tense: str, verb: str) -> list[str]:
+    """The KB rules an explanation may rest on, best first: the first is *the* rule (the error's own, or the
+    tense's for a correct sentence), which is what an evaluation checks the citation against."""
+    if error_type:
+        return [
+            f"error-{error_type.replace('_', '-')}",
+            *_TOPIC_RULES[error_type],
+            f"irregular-{verb}",
+        ]
+    return [_TENSE_RULES[tense]]
+
+
 class VerificationError(AssertionError):
     """The tools contradicted the parse: a bug, never shown to a learner as a correction."""
 
@@ -230,11 +242,7 @@ class GrammarTutor:
     ) -> tuple[list[str], dict[str, str]]:
         """One chunk per language from what `lookup_rule` returned: the error's rule when retrieved."""
         code = reading.error_type
-        wanted = (
-            [f"error-{code.replace('_', '-')}", *_TOPIC_RULES[code], f"irregular-{reading.verb}"]
-            if code
-            else [_TENSE_RULES[reading.tense]]
-        )
+        wanted = rules_wanted(code, reading.tense, reading.verb)
         # the learner's own words first (the structured retriever reads the error off the wrong phrase),
         # then the code's words for BM25
         query = (
@@ -296,4 +304,4 @@ def _describe(reading: Parse | Decline) -> dict[str, Any]:
     }
 
 
-__all__ = ["FIELDS", "Correction", "GrammarTutor", "VerificationError", "normalise"]
+__all__ = ["FIELDS", "Correction", "GrammarTutor", "VerificationError", "normalise", "rules_wanted"]
