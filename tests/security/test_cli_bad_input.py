@@ -146,6 +146,11 @@ CASES: list[Case] = [
         for f in (*FOLDERS, "{ckpt_empty}", "{ckpt_truncated}", "{ckpt_garbage}", "{ckpt_state}")
     ),
     case("eval", "out", "{shipped}", "--out", "{under_file}"),
+    *(
+        case("eval", "checkpoint", f, "--task", "tutor")
+        for f in (*FOLDERS, "{ckpt_empty}", "{ckpt_garbage}")
+    ),
+    case("eval", "out", "{shipped}", "--task", "tutor", "--out", "{under_file}"),
     *(case("eval", "compare", "{shipped}", "--compare", f) for f in ("{missing}", *FILES[2:])),
     case("train", "out", "--out", "{under_file}"),
     case("train", "out", "--out", "{garbage}"),
