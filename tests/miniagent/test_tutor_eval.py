@@ -62,9 +62,7 @@ def test_cli_prints_the_tables_and_writes_the_report(tmp_path: Path) -> None:
     assert all(s["end_to_end"]["n"] == 3 for s in saved["sets"])
     assert "Ablation — frames-test" in (tmp_path / "TUTOR.md").read_text(encoding="utf-8")
     headline = json.loads(result.output.strip().splitlines()[-1])
-    assert headline["passed"] is True and set(headline["sets"]) == {
-        s["set"] for s in saved["sets"]
-    }
+    assert headline["passed"] is True and set(headline["sets"]) == {s["set"] for s in saved["sets"]}
 
 
 @pytest.mark.parametrize(
@@ -135,7 +133,12 @@ def test_rag_rejects_an_unretrieved_or_off_topic_citation(tutor: GrammarTutor) -
         if s.get("tool") == "lookup_rule"
         for h in s["result"]["hits"]
     ]
-    off_topic = [c for c in hits if c not in got.cited_chunks and not c.startswith(("error-overregularization", "irregular-go."))]
+    off_topic = [
+        c
+        for c in hits
+        if c not in got.cited_chunks
+        and not c.startswith(("error-overregularization", "irregular-go."))
+    ]
     assert off_topic, "the retriever returned more than the cited rules"
     assert not cites_the_rule(dataclasses.replace(got, cited_chunks=off_topic[:1]))
 
