@@ -65,6 +65,17 @@ def test_cli_prints_the_tables_and_writes_the_report(tmp_path: Path) -> None:
     assert headline["passed"] is True and set(headline["sets"]) == {s["set"] for s in saved["sets"]}
 
 
+def test_a_contradiction_fails_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hard zero decides the exit status: make the re-reading judge every correction wrong."""
+    monkeypatch.setattr("miniagent.tutor.evaluate.contradicts_table", lambda got: True)
+    argv = ["eval", "artifacts/checkpoints/grammar", "--task", "tutor", "--limit", "2"]
+    result = CliRunner().invoke(cli, [*argv, "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    saved = json.loads((tmp_path / "tutor.json").read_text(encoding="utf-8"))
+    assert saved["passed"] is False and saved["sets"][0]["contradictions"] > 0
+    assert "FAILED" in (tmp_path / "TUTOR.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
