@@ -160,8 +160,8 @@ class MCPClient:
             ) from None
 
     def _settle(self) -> None:
-        """After a broken pipe the server is gone or going: let it exit and its stderr drain, so the error
-        carries what it said last (the write can fail before the drain thread has read it)."""
+        """After a broken pipe or EOF on stdout the server is gone or going: let it exit and its stderr drain,
+        so the error carries what it said last (stdout can close before the drain thread has read stderr)."""
         if self._proc is None:
             return
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -176,6 +176,7 @@ class MCPClient:
             raise TimeoutError(f"no reply from the MCP server within {self.timeout} s") from None
         if line is None:
             self._lines.put(None)  # stay at EOF for later calls
+            self._settle()
             raise ServerExitedError(f"the MCP server closed its stdout\n{self.stderr_tail}")
         if self.wiretap is not None:
             self.wiretap("<-", line)
