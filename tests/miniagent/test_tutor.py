@@ -185,3 +185,24 @@ def test_each_error_cites_its_own_rule_or_the_rule_it_breaks(
     got = tutor.correct(sentence)
     assert got.error_type is not None, got
     assert {chunk.split(".")[0] for chunk in got.cited_chunks} <= rules, got.cited_chunks
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rules"),
+    [
+        ("She wrote a letter.", {"past-simple", "irregular-write"}),
+        ("Yesterday he studied.", {"past-simple", "irregular-study", "past-ed-y", "past-ed"}),
+        (
+            "He is going to watch a film.",
+            {"future-going-to", "irregular-watch", "going-to-auxiliary"},
+        ),
+    ],
+)
+def test_a_correct_sentence_cites_the_rule_for_the_form_it_used(
+    tutor: GrammarTutor, sentence: str, rules: set[str]
+) -> None:
+    got = tutor.correct(sentence)
+    assert got.in_scope and got.was_correct, got
+    assert got.cited_chunks and {c.split(".")[0] for c in got.cited_chunks} <= rules, (
+        got.cited_chunks
+    )

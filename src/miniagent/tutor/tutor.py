@@ -62,14 +62,25 @@ _TOPIC_RULES: Final = {
 
 def rules_wanted(error_type: str | None, tense: str, verb: str) -> list[str]:
     """The KB rules an explanation may rest on, best first: the first is *the* rule (the error's own, or the
-    tense's for a correct sentence), which is what an evaluation checks the citation against."""
+    tense's for a correct sentence; the stricter evaluation checks that one), then the rules that teach the
+    form in question (the verb's own page, the spelling or auxiliary rule of that tense)."""
     if error_type:
         return [
             f"error-{error_type.replace('_', '-')}",
             *_TOPIC_RULES[error_type],
             f"irregular-{verb}",
         ]
-    return [_TENSE_RULES[tense]]
+    return [_TENSE_RULES[tense], f"irregular-{verb}", *_FORM_RULES.get(tense, ())]
+
+
+#: For a correct sentence, after the tense's rule and the verb's page: the rules that spell the form it used.
+_FORM_RULES: Final = {
+    "present_simple": ("third-person-s", "third-person-es", "third-person-ies", "have-has"),
+    "past_simple": ("past-ed", "past-ed-y", "past-ed-e-final", "past-ed-doubling"),
+    "past_participle": ("past-participle",),
+    "future_will": ("will-bare-infinitive",),
+    "future_going_to": ("going-to-auxiliary",),
+}
 
 
 class VerificationError(AssertionError):
