@@ -101,10 +101,7 @@ def layer_norm(
             g = out.grad
             if g is None:
                 return
-            if weight is not None and weight.requires_grad:
-                weight._accumulate(np.einsum("ni,ni->i", _rows(g), _rows(xhat)), "layer_norm")
-            if bias is not None and bias.requires_grad:
-                bias._accumulate(_rows(g).sum(axis=0), "layer_norm")
+            _affine_grads(g, xhat, weight, bias, "layer_norm")
             if x.requires_grad:
                 gh = g * weight.data if weight is not None else g.copy()  # (..., D) ĝ
                 mean_g = gh.mean(axis=-1, keepdims=True)  # (..., 1)
@@ -116,6 +113,16 @@ def layer_norm(
 
         out._backward = _backward
     return out
+
+
+def _affine_grads(
+    g: Array, xhat: Array, weight: Tensor | None, bias: Tensor | None, op: str
+) -> None:
+    """A norm's γ and β gradients, the part LayerNorm and RMSNorm share: dγ = Σ g ⊙ x̂, dβ = Σ g over rows."""
+    if weight is not None and weight.requires_grad:
+        weight._accumulate(np.einsum("ni,ni->i", _rows(g), _rows(xhat)), op)
+    if bias is not None and bias.requires_grad:
+        bias._accumulate(_rows(g).sum(axis=0), op)
 
 
 def rms_norm(x: Tensor, weight: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -137,8 +144,7 @@ def rms_norm(x: Tensor, weight: Tensor | None = None, eps: float = 1e-5) -> Tens
             g = out.grad
             if g is None:
                 return
-            if weight is not None and weight.requires_grad:
-                weight._accumulate(np.einsum("ni,ni->i", _rows(g), _rows(xhat)), "rms_norm")
+            _affine_grads(g, xhat, weight, None, "rms_norm")
             if x.requires_grad:
                 gh = g * weight.data if weight is not None else g.copy()  # (..., D) ĝ
                 mean_gx = np.einsum("...i,...i->...", gh, xhat)[..., None] / d  # (..., 1)
