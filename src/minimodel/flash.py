@@ -108,6 +108,19 @@ def naive_attention(
     scale: float | None = None,
 ) -> AttentionOutput:
     """The reference: materialise S and P (..., T, Tk), softmax, P V."""
+    p, lse = _naive_probs(q, k, v, causal, window, scale)  # (..., T, Tk), (..., T)
+    return AttentionOutput(out=np.matmul(p, v), lse=lse)
+
+
+def _naive_probs(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    causal: bool,
+    window: int | None,
+    scale: float | None,
+) -> tuple[FloatArray, FloatArray]:
+    """P = softmax(masked Q Kᵀ · scale) (..., T, Tk) and its rows' logsumexp (..., T), stored whole."""
     length, keys = _check(q, k, v, causal, window)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     s = np.matmul(q, k.swapaxes(-1, -2)) * scale  # (..., T, Tk)
@@ -115,8 +128,7 @@ def naive_attention(
     if allowed is not None:
         s = np.where(allowed, s, -np.inf)
     lse = _logsumexp(s)  # (..., T)
-    p = np.exp(s - lse[..., None])  # (..., T, Tk)
-    return AttentionOutput(out=np.matmul(p, v), lse=lse)
+    return np.exp(s - lse[..., None]), lse
 
 
 def _logsumexp(s: FloatArray) -> FloatArray:
@@ -136,14 +148,8 @@ def naive_attention_backward(
     scale: float | None = None,
 ) -> AttentionGrads:
     """The textbook backward through the stored (..., T, Tk) probabilities."""
-    length, keys = _check(q, k, v, causal, window)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    fwd = naive_attention(q, k, v, causal=causal, window=window, scale=scale)
-    s = np.matmul(q, k.swapaxes(-1, -2)) * scale  # (..., T, Tk)
-    p = np.exp(s - fwd.lse[..., None])
-    allowed = allowed_mask(length, keys, causal=causal, window=window)
-    if allowed is not None:
-        p = np.where(allowed, p, 0.0)
+    p, _ = _naive_probs(q, k, v, causal, window, scale)  # (..., T, Tk), masked entries exactly 0
     dp = np.matmul(d_out, v.swapaxes(-1, -2))  # (..., T, Tk)
     ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # (..., T, Tk)
     return AttentionGrads(
