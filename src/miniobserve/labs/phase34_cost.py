@@ -5,10 +5,12 @@ tokens (`CostTracker`) at the default prices; the headline is USD per 1,000 corr
 tokens would cost at an API's price. The `/metrics` scrape must agree with the tracker's own summary, and the
 course's calibration (0.085, 0.17 and 0.34 $/h give costs 1:2:4) is checked on the recorded usage.
 
-Overhead: the same correction endpoint bare (FastAPI's own telemetry off, nothing of ours) and instrumented
-(metrics, tracing into memory, JSON logs, request ids, cost), called in turns (`interleaved_seconds`), so a
-change in the machine's load hits both sides alike; the paired median ratio is the overhead. The goal is at
-most 5 % of a correction's p50.
+Overhead: the same app bare (FastAPI's own telemetry off, nothing of ours) and instrumented (metrics, tracing
+into memory, JSON logs, request ids, cost), called in turns (`interleaved_seconds`), so a change in the
+machine's load hits both sides alike. The paired ratio on corrections is reported, but a correction's own
+spread (tens of ms on a shared machine) hides a cost of a millisecond or a few; so the added time per request
+is the median paired difference on an empty route (the middleware's whole cost, nothing else), compared with
+the correction's p50. The goal is at most 5 % of it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from miniobserve.logging import configure_logging
 #: A GPT-4o-mini-class API's output price, for comparison only (USD per 1k tokens).
 API_USD_PER_1K_TOKENS = 0.0006
 CALIBRATION_USD_PER_HOUR = (0.085, 0.17, 0.34)
-OVERHEAD_GOAL = 1.05
+OVERHEAD_GOAL = 0.05  # of a correction's p50
+PING = "/v1/ping"
 
 
 @lab(
@@ -104,13 +107,20 @@ def cost_per_correction(ctx: LabContext) -> Mapping[str, Any]:
 )
 def instrumentation_overhead(ctx: LabContext) -> Mapping[str, Any]:
     cfg = settings(
-        ctx, {"smoke": {"rounds": 6}, "default": {"rounds": 40}, "full": {"rounds": 200}}
+        ctx,
+        {
+            "smoke": {"rounds": 6, "ping_rounds": 30},
+            "default": {"rounds": 40, "ping_rounds": 300},
+            "full": {"rounds": 200, "ping_rounds": 2000},
+        },
     )
     tutor = GrammarTutor()
     tracing = setup_tracing("lynx-tutor", exporter="memory")
     try:
         bare = tutor_app(tutor, native_telemetry=False)
         observed = tutor_app(tutor, cost=CostTracker())
+        for app in (bare, observed):
+            app.add_api_route(PING, _pong)
         instrument(
             observed,
             metrics=Metrics(),
@@ -120,38 +130,62 @@ def instrumentation_overhead(ctx: LabContext) -> Mapping[str, Any]:
         with TestClient(bare) as plain, TestClient(observed) as full:
             turn = {"i": 0}
 
-            def sentence() -> str:
-                return SENTENCES[turn["i"] % len(SENTENCES)]
-
-            def call_bare() -> None:
-                plain.post(ROUTE, json={"sentence": sentence()}).raise_for_status()
-
-            def call_observed() -> None:
-                full.post(ROUTE, json={"sentence": sentence()}).raise_for_status()
+            def forget() -> None:
                 if tracing.memory is not None:  # keep memory flat: exporting is the collector's job
                     tracing.memory.clear()
-                turn["i"] += 1
+
+            def correct(client: TestClient, advance: bool) -> None:
+                client.post(
+                    ROUTE, json={"sentence": SENTENCES[turn["i"] % len(SENTENCES)]}
+                ).raise_for_status()
+                if advance:
+                    forget()
+                    turn["i"] += 1
+
+            def ping(client: TestClient) -> None:
+                client.get(PING).raise_for_status()
+                forget()
 
             for _ in range(2):  # warm-up: model, index, first-call paths of both apps
-                call_bare()
-                call_observed()
-            seconds = interleaved_seconds(
-                {"bare": call_bare, "instrumented": call_observed}, int(cfg["rounds"])
+                correct(plain, False)
+                correct(full, True)
+            tutor_s = interleaved_seconds(
+                {
+                    "bare": lambda: correct(plain, False),
+                    "instrumented": lambda: correct(full, True),
+                },
+                int(cfg["rounds"]),
+            )
+            ping_s = interleaved_seconds(
+                {"bare": lambda: ping(plain), "instrumented": lambda: ping(full)},
+                int(cfg["ping_rounds"]),
             )
     finally:
         tracing.shutdown()
-    ratio = paired_median_ratio(seconds["instrumented"], seconds["bare"])
-    p50 = {side: 1000 * statistics.median(values) for side, values in seconds.items()}
+    p50 = {side: 1000 * statistics.median(values) for side, values in tutor_s.items()}
+    added_ms = 1000 * statistics.median(
+        i - b for i, b in zip(ping_s["instrumented"], ping_s["bare"], strict=True)
+    )
+    share = added_ms / p50["bare"]
     return {
         "rounds": int(cfg["rounds"]),
-        "p50_ms": p50,
-        "p50_ratio": p50["instrumented"] / p50["bare"],
-        "paired_median_ratio": ratio,
-        "overhead_pct": 100 * (ratio - 1),
-        "goal_ratio": OVERHEAD_GOAL,
-        "meets_goal": ratio <= OVERHEAD_GOAL,
-        "note": "wall times on a shared machine: compare the ratio, not the milliseconds",
+        "ping_rounds": int(cfg["ping_rounds"]),
+        "tutor_p50_ms": p50,
+        "tutor_paired_median_ratio": paired_median_ratio(tutor_s["instrumented"], tutor_s["bare"]),
+        "ping_p50_ms": {side: 1000 * statistics.median(v) for side, v in ping_s.items()},
+        "added_ms_per_request": added_ms,
+        "added_share_of_tutor_p50": share,
+        "goal_share": OVERHEAD_GOAL,
+        "meets_goal": share <= OVERHEAD_GOAL,
+        "note": (
+            "wall times on a shared machine. A correction's own spread hides a cost of a few ms, so the "
+            "added time is measured on an empty route (paired differences) and divided by the tutor's p50"
+        ),
     }
+
+
+async def _pong() -> dict[str, bool]:
+    return {"ok": True}
 
 
 def _scraped(text: str, name: str) -> float:
