@@ -42,7 +42,9 @@ def test_cost_per_correction_agrees_with_metrics_and_is_linear_in_price(tmp_path
     assert (tmp_path / "run" / "cost.png").is_file()
 
 
-def test_instrumentation_overhead_reports_the_added_time_against_a_correction(tmp_path: Path) -> None:
+def test_instrumentation_overhead_reports_the_added_time_against_a_correction(
+    tmp_path: Path,
+) -> None:
     res = run_lab("34-instrumentation-overhead", out=tmp_path / "run").results
     assert res["rounds"] == 6 and res["ping_rounds"] == 30
     assert res["tutor_paired_median_ratio"] > 0
