@@ -37,6 +37,8 @@ REDACTED_KEYS: Final = frozenset(
 #: The attributes every `LogRecord` has; anything else on a record came from `extra=`.
 _STANDARD: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _IDS: Final = ("request_id", "trace_id", "span_id")
+LOGGED: Final = "_miniobserve_logged"
+_ERRORS: Final = logging.getLogger("miniobserve.errors")
 
 
 def valid_request_id(value: str | None) -> bool:
@@ -116,8 +118,9 @@ def configure_logging(
 
 
 class RequestIdMiddleware:
-    """`X-Request-ID` in (kept when valid, else replaced by a fresh id), echoed out (on a crash's 500 too),
-    and set in the context for every log line and span of the request. A caller-chosen id lets a client join its own logs to ours;
+    """`X-Request-ID` in (kept when valid, else replaced by a fresh id), echoed out, and set in the context
+    for every log line and span of the request. It also answers an unhandled exception (a JSON 500 with both
+    ids), since it is the outermost of our middlewares. A caller-chosen id lets a client join its own logs to ours;
     an invalid one (too long, odd characters) could forge log lines or headers, so it is never echoed."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -153,18 +156,21 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, echo)
-        except Exception:
-            # Starlette's outermost handler would answer this 500 without our header: answer it here, with
-            # the id, then re-raise so the server still logs the traceback.
-            if not started:
-                trace_id = scope.get(TRACE_ID_SCOPE_KEY)
-                error = JSONResponse(
-                    {"detail": "Internal Server Error", "request_id": request_id},
-                    status_code=500,
-                    headers={TRACE_HEADER: trace_id} if trace_id else None,
-                )
-                await error(scope, receive, echo)
-            raise
+        except Exception as exc:
+            # Starlette's outermost handler would answer this 500 without our header, and re-raising after a
+            # complete response makes uvicorn close the keep-alive connection under the client. So the crash
+            # is answered here, with the ids, logged once, and not re-raised.
+            if started:  # a streamed body broke midway: nothing left to answer with
+                raise
+            if not getattr(exc, LOGGED, False):
+                _ERRORS.error("unhandled exception", exc_info=exc)
+            trace_id = scope.get(TRACE_ID_SCOPE_KEY)
+            error = JSONResponse(
+                {"detail": "Internal Server Error", "request_id": request_id},
+                status_code=500,
+                headers={TRACE_HEADER: trace_id} if trace_id else None,
+            )
+            await error(scope, receive, echo)
         finally:
             request_id_var.reset(token)
 
@@ -194,11 +200,9 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, record_status)
-        except Exception:
-            self.logger.exception(
-                "request.failed",
-                extra=self._fields(scope, 500, started),
-            )
+        except Exception as exc:
+            self.logger.exception("request.failed", extra=self._fields(scope, 500, started))
+            setattr(exc, LOGGED, True)  # RequestIdMiddleware answers it without logging it twice
             raise
         level = logging.ERROR if status >= 500 else logging.INFO
         self.logger.log(level, "request.completed", extra=self._fields(scope, status, started))

@@ -43,7 +43,7 @@ def test_over_a_real_socket_every_piece_joins_up(served: tuple[str, Stack]) -> N
             client.get(f"/v1/items/{i}", headers={"X-Request-ID": f"t-{i}"}) for i in range(3)
         ]
         assert client.get("/boom").status_code == 500
-        scrape = client.get("/metrics")
+        scrape = client.get("/metrics")  # the keep-alive connection survived the crash
     assert all(a.status_code == 200 for a in answers)
     families = {f.name: f for f in text_string_to_metric_families(scrape.text)}
     counted = {

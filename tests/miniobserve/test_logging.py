@@ -7,6 +7,7 @@ import io
 import json
 import logging
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,3 +146,31 @@ def test_the_formatter_reads_the_context_when_no_filter_stamped_the_record() -> 
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "hello world" and line["request_id"] is None
     assert line["ts"].endswith("+00:00")
+
+
+async def test_without_the_access_log_a_crash_is_still_answered_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.miniobserve.conftest import toy_app
+
+    from miniobserve import instrument
+
+    app = toy_app()
+    instrument(app, metrics=False, logging=False)
+    transport = httpx.ASGITransport(app=app)  # raises app exceptions: none may escape
+    with caplog.at_level(logging.ERROR, logger="miniobserve.errors"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://toy") as client:
+            response = await client.get("/boom", headers={"X-Request-ID": "crash-1"})
+    assert response.status_code == 500 and response.headers["x-request-id"] == "crash-1"
+    (record,) = [r for r in caplog.records if r.name == "miniobserve.errors"]
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+
+
+async def test_with_the_access_log_the_crash_is_not_logged_twice(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="miniobserve.errors"):
+        async with stack.client() as client:
+            assert (await client.get("/boom")).status_code == 500
+    assert not [r for r in caplog.records if r.name == "miniobserve.errors"]
+    assert [line["event"] for line in stack.lines()] == ["request.failed"]

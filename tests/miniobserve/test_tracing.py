@@ -144,7 +144,11 @@ def test_the_global_api_follows_the_latest_setup_and_goes_quiet_after_shutdown()
     assert [s.name for s in first.finished_spans()] == ["after-b"]
     first.shutdown()
     with span("nowhere"):
-        assert current_ids() == (None, None)
+        pass
+    assert [s.name for s in first.finished_spans()] == [
+        "after-b"
+    ]  # a shut-down Tracing gets nothing
+    assert [s.name for s in second.finished_spans()] == ["work"]
 
 
 def test_span_records_an_exception_leaving_it() -> None:
