@@ -49,7 +49,7 @@ class Tracing:
     """One application's tracer provider, and its in-memory exporter when asked for (`exporter="memory"`)."""
 
     service_name: str
-    exporter: Exporter
+    exporter: str  # one of EXPORTERS
     provider: TracerProvider
     memory: InMemorySpanExporter | None = None
     _closed: bool = field(default=False, repr=False)
@@ -114,7 +114,7 @@ def setup_tracing(
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
         provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(endpoint)))
-    tracing = Tracing(service_name, exporter, provider, memory)  # type: ignore[arg-type]
+    tracing = Tracing(service_name, exporter, provider, memory)
     _ACTIVE.activate(tracing)
     return tracing
 

@@ -195,3 +195,15 @@ def test_finished_spans_needs_the_memory_exporter() -> None:
             tracing.finished_spans()
     finally:
         tracing.shutdown()
+
+
+def test_otlp_with_its_package_builds_a_batching_provider() -> None:
+    pytest.importorskip(
+        "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+        reason="the observe-otlp extra is not installed (uv sync --extra observe-otlp)",
+    )
+    tracing = setup_tracing("t", exporter="otlp", endpoint="http://127.0.0.1:9/v1/traces")
+    try:
+        assert tracing.exporter == "otlp" and tracing.memory is None
+    finally:
+        tracing.shutdown()
