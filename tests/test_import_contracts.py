@@ -35,6 +35,8 @@ INVERSIONS = [
     ("lynx_cortex/paths.py", "import minigrad.numerics", "lynx_cortex.paths -> minigrad.numerics"),
     # nothing imports the CLI
     ("lynx_cortex/phases.py", "import lynx_cortex.cli", "lynx_cortex.phases -> lynx_cortex.cli"),
+    # the observability library imports no package of ours, the core included
+    ("miniobserve/cost.py", "import lynx_cortex.errors", "miniobserve.cost -> lynx_cortex.errors"),
     # the portal never imports model code
     ("miniportal/exams.py", "import minimodel.mini_gpt", "miniportal.exams -> minimodel.mini_gpt"),
 ]

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from opentelemetry import trace as otel_trace
+
 from miniagent.tools.base import Registry
 from miniagent.tools.forms import correct_group
 from miniagent.tools.registry import default_registry
@@ -83,6 +85,10 @@ _FORM_RULES: Final = {
 }
 
 
+#: The OTel API: a no-op until an application configures an SDK (miniobserve.setup_tracing); phase 34.
+_tracer = otel_trace.get_tracer("miniagent.tutor")
+
+
 class VerificationError(AssertionError):
     """The tools contradicted the parse: a bug, never shown to a learner as a correction."""
 
@@ -121,18 +127,22 @@ class GrammarTutor:
         self.registry = registry or default_registry()
         self.proposer = proposer or shared_proposer()
 
+    @_tracer.start_as_current_span("tutor.tool")
     def _tool(self, trace: list[dict[str, Any]], name: str, **arguments: Any) -> Mapping[str, Any]:
+        _span_named(f"tool.{name}")
         result = self.registry.call(name, arguments)
         trace.append({"step": "tool", "tool": name, "arguments": arguments, **result.to_json()})
         if not result.ok:
             raise VerificationError(f"{name}({arguments}) refused: {result.error}")
         return result.value
 
+    @_tracer.start_as_current_span("tutor.correct")
     def correct(self, sentence: str, request_id: str | None = None) -> Correction:
         started = time.perf_counter()
         rid = request_id or uuid.uuid4().hex
         trace: list[dict[str, Any]] = []
-        reading = parse(sentence)
+        with _tracer.start_as_current_span("tutor.parse"):
+            reading = parse(sentence)
         trace.append({"step": "parse", "result": _describe(reading)})
         if isinstance(reading, Decline):
             body = _declined(reading)
@@ -149,8 +159,9 @@ class GrammarTutor:
 
     def _in_scope(self, reading: Parse, trace: list[dict[str, Any]]) -> dict[str, Any]:
         group = self._verify(reading, trace)
-        masked = self.proposer.propose_among(reading.sentence, reading.candidates())
-        proposal = masked or self.proposer.propose([reading.sentence])[0]
+        with _tracer.start_as_current_span("tutor.decode"):
+            masked = self.proposer.propose_among(reading.sentence, reading.candidates())
+            proposal = masked or self.proposer.propose([reading.sentence])[0]
         agreed = proposal.correction == reading.correction and (proposal.error_code or "none") == (
             reading.error_type or "none"
         )
@@ -178,6 +189,7 @@ class GrammarTutor:
             "cited_chunks": cited,
         }
 
+    @_tracer.start_as_current_span("tutor.verify")
     def _verify(self, reading: Parse, trace: list[dict[str, Any]]) -> str:
         """Ask the table, through the tools, for the cell's form and for the subject's agreement with it."""
         group = correct_group(reading.verb, reading.tense, reading.person)
@@ -196,6 +208,7 @@ class GrammarTutor:
             raise VerificationError(f"the table does not confirm {group!r} for {reading.subject!r}")
         return group
 
+    @_tracer.start_as_current_span("tutor.spanish")
     def _spanish(
         self, reading: Parse, accepted: Proposal | None, trace: list[dict[str, Any]]
     ) -> str:
@@ -248,6 +261,7 @@ class GrammarTutor:
             trace.append({"step": "spanish_rejected", "spanish": spanish, "invents": invented})
         return invented is None
 
+    @_tracer.start_as_current_span("tutor.retrieve")
     def _cite(
         self, reading: Parse, trace: list[dict[str, Any]]
     ) -> tuple[list[str], dict[str, str]]:
@@ -272,6 +286,7 @@ class GrammarTutor:
                 cited[lang] = str(ranked[0]["chunk_id"])
         return list(cited.values()), cited
 
+    @_tracer.start_as_current_span("tutor.explain")
     def _facts(self, reading: Parse, group: str, trace: list[dict[str, Any]]) -> dict[str, str]:
         parts = self._tool(trace, "lookup_irregular_verb", verb=reading.verb)
         return {
@@ -283,6 +298,11 @@ class GrammarTutor:
             "participle": str(parts["past_participle"]),
             **tense_facts(reading.tense, reading.person),
         }
+
+
+def _span_named(name: str) -> None:
+    """Rename the current span (one decorator serves every tool; the trace names the tool)."""
+    otel_trace.get_current_span().update_name(name)
 
 
 def _declined(reading: Decline) -> dict[str, Any]:
