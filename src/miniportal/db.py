@@ -157,6 +157,10 @@ audit_log = Table(
     Column("event", String(48), nullable=False),
     Column("ip", String(64)),
     Column("details", LargeBinary, nullable=False),  # sealed: AD = audit_log, details, row id
+    # the learner an event is about (a teacher's read of their notes, say), in the clear so that the learner's
+    # own profile finds "who read my data" with one indexed query and nothing to decrypt (0003)
+    Column("subject_id", Id, _user_fk("SET NULL")),
+    Index("ix_audit_log_subject_id_at", "subject_id", "at"),
 )
 
 # ------------------------------------------------------------------ part 2: quizzes, exams, review (0002)
