@@ -1,22 +1,25 @@
 """The teacher's view of the cohort, built in a fixed number of queries whatever the cohort's size.
 
-One query per panel over the whole cohort (never one query per learner): learners with their review backlog and
-per-phase progress (one join, at most 42 rows a learner), the quiz mean per phase, the hardest items by
-first-try correctness, and the cohort's scheduler. With the session lookup that is five queries; the session's
-hourly "last seen" refresh can add a sixth, so the page stays within six whatever happens.
+One query per panel over the whole cohort (never one query per learner): learners with their review backlog,
+last activity, exam record and per-phase progress (one join, at most 42 rows a learner; the progress rows also
+carry when each phase was marked done, which is the "progress over time" chart), the quiz mean per phase, the
+hardest items by first-try correctness, and the cohort's scheduler. With the session lookup that is five
+queries; the session's hourly "last seen" refresh can add a sixth, so the page stays within six whatever happens.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Float, and_, case, cast, func, select
 
 from lynx_cortex.phases import PHASES
-from miniportal.db import answers, attempts, progress, review_cards, users
+from lynx_cortex.quiz import PASS_MARK
+from miniportal.db import answers, attempts, progress, review_cards, sessions, users
 from miniportal.review import cohort_scheduler
 
 HARDEST_LIMIT = 10
@@ -31,6 +34,19 @@ class LearnerRow:
     backlog: int  # active cards due now
     active_cards: int
     last_login_at: datetime | None
+    last_active: datetime | None = (
+        None  # the latest of login and the session's (hourly) "last seen"
+    )
+    exam_attempts: int = 0
+    exams_passed: int = 0  # attempts at or above the pass mark
+    stale: bool = (
+        False  # no activity for `stale_days` (never active: counted from the account's creation)
+    )
+    done_dates: list[date] = field(default_factory=list)  # when each phase now "done" was marked so
+
+    @property
+    def exam_pass_rate(self) -> float | None:
+        return self.exams_passed / self.exam_attempts if self.exam_attempts else None
 
     @property
     def done(self) -> int:
@@ -65,13 +81,44 @@ class Cohort:
     phase_stats: dict[int, PhaseStat]
     hardest: list[HardItem]
     scheduler: str
+    stale_days: int = 7
 
     @property
     def backlog(self) -> int:
         return sum(r.backlog for r in self.learners)
 
+    @property
+    def exam_pass_rate(self) -> float | None:
+        tried = sum(r.exam_attempts for r in self.learners)
+        return sum(r.exams_passed for r in self.learners) / tried if tried else None
 
-def build(conn: Connection, now: datetime) -> Cohort:
+    @property
+    def stale_count(self) -> int:
+        return sum(1 for r in self.learners if r.stale)
+
+    def done_over_time(self) -> list[tuple[date, int]]:
+        """(day, phases marked done across the cohort up to that day) for each day something was marked done.
+
+        Built from each phase's current status and its last change, so a phase set back from done drops out of
+        the history: this is the cohort's present progress laid out by when it was reached."""
+        per_day = Counter(day for r in self.learners for day in r.done_dates)
+        total = 0
+        timeline = []
+        for day in sorted(per_day):
+            total += per_day[day]
+            timeline.append((day, total))
+        return timeline
+
+
+def is_stale(
+    last_active: datetime | None, created_at: datetime, now: datetime, stale_days: int
+) -> bool:
+    """No activity for `stale_days`; a learner who never came is counted from their account's creation, so a
+    fresh invite is not flagged on its first day."""
+    return (last_active or created_at) < now - timedelta(days=stale_days)
+
+
+def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
     active = review_cards.c.retired_at.is_(None)
     cards = (
         select(
@@ -84,6 +131,22 @@ def build(conn: Connection, now: datetime) -> Cohort:
         .group_by(review_cards.c.user_id)
         .subquery()
     )
+    seen = (
+        select(sessions.c.user_id, func.max(sessions.c.last_seen_at).label("last_seen"))
+        .group_by(sessions.c.user_id)
+        .subquery()
+    )
+    score = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
+    exams = (  # the same pass rule as the exam page: correct / total >= PASS_MARK
+        select(
+            attempts.c.user_id,
+            func.count().label("tried"),
+            func.sum(case((score >= PASS_MARK, 1), else_=0)).label("passed"),
+        )
+        .where(attempts.c.source == "exam", attempts.c.total > 0)
+        .group_by(attempts.c.user_id)
+        .subquery()
+    )
     rows = conn.execute(
         select(
             users.c.id,
@@ -94,11 +157,17 @@ def build(conn: Connection, now: datetime) -> Cohort:
             func.coalesce(cards.c.active_cards, 0),
             progress.c.phase,
             progress.c.status,
+            progress.c.updated_at,
+            seen.c.last_seen,
+            func.coalesce(exams.c.tried, 0),
+            func.coalesce(exams.c.passed, 0),
+            users.c.created_at,
         )
         .select_from(
-            users.outerjoin(cards, cards.c.user_id == users.c.id).outerjoin(
-                progress, progress.c.user_id == users.c.id
-            )
+            users.outerjoin(cards, cards.c.user_id == users.c.id)
+            .outerjoin(seen, seen.c.user_id == users.c.id)
+            .outerjoin(exams, exams.c.user_id == users.c.id)
+            .outerjoin(progress, progress.c.user_id == users.c.id)
         )
         .where(users.c.role == "student", users.c.disabled_at.is_(None))
         .order_by(users.c.username, progress.c.phase)
@@ -109,12 +178,26 @@ def build(conn: Connection, now: datetime) -> Cohort:
     ):  # one row per (learner, phase with a status), or one bare row for a learner without any
         row = by_user.get(int(r[0]))
         if row is None:
-            row = LearnerRow(int(r[0]), r[1], r[2], {}, int(r[4]), int(r[5]), r[3])
+            last_active = max((t for t in (r[3], r[9]) if t is not None), default=None)
+            row = LearnerRow(
+                int(r[0]),
+                r[1],
+                r[2],
+                {},
+                int(r[4]),
+                int(r[5]),
+                r[3],
+                last_active=last_active,
+                exam_attempts=int(r[10]),
+                exams_passed=int(r[11]),
+                stale=is_stale(last_active, r[12], now, stale_days),
+            )
             by_user[row.id] = row
         if r[6] is not None:
             row.statuses[int(r[6])] = r[7]
+            if r[7] == "done":
+                row.done_dates.append(r[8].date())
     learners = list(by_user.values())
-    score = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
     phase_stats = {
         int(phase): PhaseStat(int(phase), int(count), float(mean or 0.0))
         for phase, count, mean in conn.execute(
@@ -135,7 +218,7 @@ def build(conn: Connection, now: datetime) -> Cohort:
             .limit(HARDEST_LIMIT)
         ).all()
     ]
-    return Cohort(learners, phase_stats, hardest, cohort_scheduler(conn))
+    return Cohort(learners, phase_stats, hardest, cohort_scheduler(conn), stale_days)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
