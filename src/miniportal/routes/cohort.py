@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from lynx_cortex.phases import PHASES
-from miniportal import audit, charts, dashboard, review
+from miniportal import audit, charts, dashboard, review, strips
 from miniportal.db import SCHEDULERS
 from miniportal.questions import ItemBank
 from miniportal.web import Ctx, context, finish, form, page, redirect, text_field
@@ -64,6 +64,7 @@ async def cohort_page(request: Request) -> Response:
         schedulers=SCHEDULERS,
         progress_chart=progress_chart,
         means_chart=means_chart,
+        strip=strips.strip,
     )
 
 

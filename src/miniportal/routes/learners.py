@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from lynx_cortex.phases import PHASES
-from miniportal import audit, charts, dashboard, learner, learning
+from miniportal import audit, charts, dashboard, learner, learning, strips
 from miniportal.accounts import User
 from miniportal.errors import NotFoundError
 from miniportal.web import Ctx, context, page, redirect
@@ -71,6 +71,7 @@ async def learner_page(request: Request, username: str) -> Response:
         d=detail,
         phases=PHASES,
         stale=stale,
+        strip=strips.strip,
         scores_chart=_scores_chart(ctx, detail),
         minutes=int(detail.time_on_task.total_seconds() // 60),
     )
