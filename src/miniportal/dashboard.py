@@ -14,8 +14,21 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Float, String, and_, case, cast, func, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Float,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+)
 
 from lynx_cortex.phases import PHASES
 from lynx_cortex.quiz import PASS_MARK
@@ -110,14 +123,14 @@ class Cohort:
         return timeline
 
 
-def _cells(joined: str | None) -> list[tuple[int, str, date]]:
-    """(phase, status, day of the last change) from the learners query's aggregated progress column."""
+def _cells(joined: str | None) -> list[tuple[int, str, str]]:
+    """(phase, status, YYYY-MM-DD of the last change) from the learners query's aggregated progress column."""
     if not joined:
         return []
     cells = []
     for cell in joined.split(","):
         phase, status, day = cell.split(":")
-        cells.append((int(phase), status, date.fromisoformat(day)))
+        cells.append((int(phase), status, day))
     return cells
 
 
@@ -129,14 +142,20 @@ def is_stale(
     return (last_active or created_at) < now - timedelta(days=stale_days)
 
 
-def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
+# The page's statements, built once (`now` is a bound parameter): building these expression trees anew on every
+# request cost more than running two of the queries.
+
+
+_SCORE = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
+
+
+def _learners_statement() -> Select[Any]:
     active = review_cards.c.retired_at.is_(None)
+    due = and_(active, review_cards.c.due_at <= bindparam("now", type_=DateTime))
     cards = (
         select(
             review_cards.c.user_id,
-            func.sum(case((and_(active, review_cards.c.due_at <= now), 1), else_=0)).label(
-                "backlog"
-            ),
+            func.sum(case((due, 1), else_=0)).label("backlog"),
             func.sum(case((active, 1), else_=0)).label("active_cards"),
         )
         .group_by(review_cards.c.user_id)
@@ -163,18 +182,17 @@ def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
         .group_by(sessions.c.user_id)
         .subquery()
     )
-    score = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
     exams = (  # the same pass rule as the exam page: correct / total >= PASS_MARK
         select(
             attempts.c.user_id,
             func.count().label("tried"),
-            func.sum(case((score >= PASS_MARK, 1), else_=0)).label("passed"),
+            func.sum(case((_SCORE >= PASS_MARK, 1), else_=0)).label("passed"),
         )
         .where(attempts.c.source == "exam", attempts.c.total > 0)
         .group_by(attempts.c.user_id)
         .subquery()
     )
-    rows = conn.execute(
+    return (
         select(
             users.c.id,
             users.c.username,
@@ -196,9 +214,28 @@ def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
         )
         .where(users.c.role == "student", users.c.disabled_at.is_(None))
         .order_by(users.c.username)
-    ).all()
-    by_user: dict[int, LearnerRow] = {}
-    for r in rows:  # one row per learner
+    )
+
+
+_LEARNERS = _learners_statement()
+_PHASE_STATS = (
+    select(attempts.c.phase, func.count(), func.avg(_SCORE))
+    .where(attempts.c.source == "quiz", attempts.c.phase.is_not(None), attempts.c.total > 0)
+    .group_by(attempts.c.phase)
+)
+_RIGHT = func.sum(case((answers.c.correct, 1), else_=0))
+_HARDEST = (
+    select(answers.c.item_id, func.count(), _RIGHT)
+    .where(answers.c.first_try)
+    .group_by(answers.c.item_id)
+    .order_by(cast(_RIGHT, Float) / cast(func.count(), Float), answers.c.item_id)
+    .limit(HARDEST_LIMIT)
+)
+
+
+def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
+    learners = []
+    for r in conn.execute(_LEARNERS, {"now": now}).all():  # one row per learner
         last_active = max((t for t in (r[3], r[7]) if t is not None), default=None)
         row = LearnerRow(
             int(r[0]),
@@ -216,28 +253,14 @@ def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
         for phase, status, day in _cells(r[6]):
             row.statuses[phase] = status
             if status == "done":
-                row.done_dates.append(day)
-        by_user[row.id] = row
-    learners = list(by_user.values())
+                row.done_dates.append(date.fromisoformat(day))
+        learners.append(row)
     phase_stats = {
         int(phase): PhaseStat(int(phase), int(count), float(mean or 0.0))
-        for phase, count, mean in conn.execute(
-            select(attempts.c.phase, func.count(), func.avg(score))
-            .where(attempts.c.source == "quiz", attempts.c.phase.is_not(None), attempts.c.total > 0)
-            .group_by(attempts.c.phase)
-        ).all()
+        for phase, count, mean in conn.execute(_PHASE_STATS).all()
     }
-    right = func.sum(case((answers.c.correct, 1), else_=0))
-    tries = func.count()
     hardest = [
-        HardItem(item_id, int(n), int(ok or 0))
-        for item_id, n, ok in conn.execute(
-            select(answers.c.item_id, tries, right)
-            .where(answers.c.first_try)
-            .group_by(answers.c.item_id)
-            .order_by(cast(right, Float) / cast(tries, Float), answers.c.item_id)
-            .limit(HARDEST_LIMIT)
-        ).all()
+        HardItem(item_id, int(n), int(ok or 0)) for item_id, n, ok in conn.execute(_HARDEST).all()
     ]
     return Cohort(learners, phase_stats, hardest, cohort_scheduler(conn), stale_days)
 

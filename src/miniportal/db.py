@@ -206,6 +206,9 @@ answers = Table(
     Index("ix_answers_attempt_id", "attempt_id"),
     Index("ix_answers_user_id_item_id", "user_id", "item_id"),
     Index("ix_answers_item_id_first_try", "item_id", "first_try"),
+    # covers the dashboard's "hardest items" (first tries only, grouped by item, counting the right ones):
+    # SQLite answers it from the index alone, a quarter of the time of the table scan at 50 x 42 (0003)
+    Index("ix_answers_first_try_item_id_correct", "first_try", "item_id", "correct"),
 )
 
 review_cards = Table(

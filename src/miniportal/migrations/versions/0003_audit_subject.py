@@ -1,4 +1,5 @@
-"""The audit log names the learner an event is about, so teachers' reads of a learner's data are visible to them.
+"""The audit log names the learner an event is about, so teachers' reads of a learner's data are visible to them;
+and a covering index for the dashboard's hardest-items panel.
 
 Revision ID: 0003
 Revises: 0002
@@ -26,9 +27,13 @@ def upgrade() -> None:
             "fk_audit_log_subject_id_users", "users", ["subject_id"], ["id"], ondelete="SET NULL"
         )
         batch.create_index("ix_audit_log_subject_id_at", ["subject_id", "at"])
+    op.create_index(
+        "ix_answers_first_try_item_id_correct", "answers", ["first_try", "item_id", "correct"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_answers_first_try_item_id_correct", table_name="answers")
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_index("ix_audit_log_subject_id_at")
         batch.drop_constraint("fk_audit_log_subject_id_users", type_="foreignkey")
