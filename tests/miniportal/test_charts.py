@@ -66,3 +66,18 @@ def test_text_is_escaped_and_an_empty_chart_says_so() -> None:
     empty = str(charts.line_chart([], label="scores", y_max=1.0, y_top="100 %", empty="nada aún"))
     assert "nada aún" in empty and "<circle" not in empty
     assert re.search(r'role="img" aria-label="scores"', empty)
+
+
+def test_a_strip_has_42_labelled_cells_in_the_readers_language_and_an_escaped_name() -> None:
+    from miniportal import strips
+
+    html = str(strips.strip({0: "done", 7: "in_progress", 41: "bogus"}, "es", 'Ana <"x">'))
+    cells = re.findall(
+        r'class="cell phase-([a-z_]+)" title="(\d\d) · ([^"]+)" aria-label="\2: \3">(.)<', html
+    )
+    assert len(cells) == 42
+    assert cells[0] == ("done", "00", "Terminada", "✓") and cells[7][0::3] == ("in_progress", "½")
+    assert (
+        cells[41][0] == "not_started"
+    )  # an unknown status draws as not started, never breaks the page
+    assert 'aria-label="Ana &lt;&#34;x&#34;&gt;"' in html

@@ -285,6 +285,9 @@ def test_stale_learners_last_activity_and_exam_pass_rate(
     row = page.split('id="learner-ana"')[1].split("</tr>")[0]
     assert '<td class="exams">2 / 3</td>' in row and 'href="/cohort/ana"' in row
     assert page.count("<svg") == 2 and "Phases done across the cohort" in page
+    portal.settings = portal.settings.with_(stale_days=30)  # LYNX_PORTAL_STALE_DAYS=30
+    relaxed = teacher.get("/admin/cohort").text
+    assert 'class="stale"' not in relaxed and "0 learners with no recent activity" in relaxed
 
 
 def test_progress_over_time_counts_phases_by_the_day_they_were_marked_done(
