@@ -24,7 +24,18 @@ from miniportal.middleware import GuardMiddleware
 from miniportal.migrate import current_revision, head_revision
 from miniportal.questions import ItemBank
 from miniportal.ratelimit import LoginThrottle
-from miniportal.routes import admin, assess, auth, cohort, journal, me, notes, pages, review
+from miniportal.routes import (
+    admin,
+    assess,
+    auth,
+    cohort,
+    journal,
+    learners,
+    me,
+    notes,
+    pages,
+    review,
+)
 from miniportal.server import install_log_redaction
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
@@ -116,6 +127,7 @@ def create_app(
         assess.router,
         review.router,
         cohort.router,
+        learners.router,
     ):
         app.include_router(router)
     _install_handlers(app)

@@ -1,22 +1,38 @@
 """The teacher's view of the cohort, built in a fixed number of queries whatever the cohort's size.
 
-One query per panel over the whole cohort (never one query per learner): learners with their review backlog and
-per-phase progress (one join, at most 42 rows a learner), the quiz mean per phase, the hardest items by
-first-try correctness, and the cohort's scheduler. With the session lookup that is five queries; the session's
-hourly "last seen" refresh can add a sixth, so the page stays within six whatever happens.
+One query per panel over the whole cohort (never one query per learner): learners with their review backlog,
+last activity, exam record and per-phase progress (one row a learner; the progress cells also carry the day each
+phase last changed, which is the "progress over time" chart), the quiz mean per phase, the
+hardest items by first-try correctness, and the cohort's scheduler. With the session lookup that is five
+queries; the session's hourly "last seen" refresh can add a sixth, so the page stays within six whatever happens.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Float, and_, case, cast, func, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Float,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+)
 
 from lynx_cortex.phases import PHASES
-from miniportal.db import answers, attempts, progress, review_cards, users
+from lynx_cortex.quiz import PASS_MARK
+from miniportal.db import answers, attempts, progress, review_cards, sessions, users
 from miniportal.review import cohort_scheduler
 
 HARDEST_LIMIT = 10
@@ -31,6 +47,19 @@ class LearnerRow:
     backlog: int  # active cards due now
     active_cards: int
     last_login_at: datetime | None
+    last_active: datetime | None = (
+        None  # the latest of login and the session's (hourly) "last seen"
+    )
+    exam_attempts: int = 0
+    exams_passed: int = 0  # attempts at or above the pass mark
+    stale: bool = (
+        False  # no activity for `stale_days` (never active: counted from the account's creation)
+    )
+    done_dates: list[date] = field(default_factory=list)  # when each phase now "done" was marked so
+
+    @property
+    def exam_pass_rate(self) -> float | None:
+        return self.exams_passed / self.exam_attempts if self.exam_attempts else None
 
     @property
     def done(self) -> int:
@@ -65,26 +94,105 @@ class Cohort:
     phase_stats: dict[int, PhaseStat]
     hardest: list[HardItem]
     scheduler: str
+    stale_days: int = 7
 
     @property
     def backlog(self) -> int:
         return sum(r.backlog for r in self.learners)
 
+    @property
+    def exam_pass_rate(self) -> float | None:
+        tried = sum(r.exam_attempts for r in self.learners)
+        return sum(r.exams_passed for r in self.learners) / tried if tried else None
 
-def build(conn: Connection, now: datetime) -> Cohort:
+    @property
+    def stale_count(self) -> int:
+        return sum(1 for r in self.learners if r.stale)
+
+    def done_over_time(self) -> list[tuple[date, int]]:
+        """(day, phases marked done across the cohort up to that day) for each day something was marked done.
+
+        Built from each phase's current status and its last change, so a phase set back from done drops out of
+        the history: this is the cohort's present progress laid out by when it was reached."""
+        per_day = Counter(day for r in self.learners for day in r.done_dates)
+        total = 0
+        timeline = []
+        for day in sorted(per_day):
+            total += per_day[day]
+            timeline.append((day, total))
+        return timeline
+
+
+def _cells(joined: str | None) -> list[tuple[int, str, str]]:
+    """(phase, status, YYYY-MM-DD of the last change) from the learners query's aggregated progress column."""
+    if not joined:
+        return []
+    cells = []
+    for cell in joined.split(","):
+        phase, status, day = cell.split(":")
+        cells.append((int(phase), status, day))
+    return cells
+
+
+def is_stale(
+    last_active: datetime | None, created_at: datetime, now: datetime, stale_days: int
+) -> bool:
+    """No activity for `stale_days`; a learner who never came is counted from their account's creation, so a
+    fresh invite is not flagged on its first day."""
+    return (last_active or created_at) < now - timedelta(days=stale_days)
+
+
+# The page's statements, built once (`now` is a bound parameter): building these expression trees anew on every
+# request cost more than running two of the queries.
+
+
+_SCORE = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
+
+
+def _learners_statement() -> Select[Any]:
     active = review_cards.c.retired_at.is_(None)
+    due = and_(active, review_cards.c.due_at <= bindparam("now", type_=DateTime))
     cards = (
         select(
             review_cards.c.user_id,
-            func.sum(case((and_(active, review_cards.c.due_at <= now), 1), else_=0)).label(
-                "backlog"
-            ),
+            func.sum(case((due, 1), else_=0)).label("backlog"),
             func.sum(case((active, 1), else_=0)).label("active_cards"),
         )
         .group_by(review_cards.c.user_id)
         .subquery()
     )
-    rows = conn.execute(
+    # A learner's statuses as one "phase:status:YYYY-MM-DD" list: 50 rows instead of 2,100 (one per phase
+    # with a status) halves what SQLite hands back and what SQLAlchemy converts, the page's largest cost.
+    # aggregate_strings is group_concat on SQLite and string_agg on PostgreSQL; neither separator can occur
+    # in a phase number, a status (CHECK constraint) or a date.
+    cell = (
+        cast(progress.c.phase, String)
+        + ":"
+        + progress.c.status
+        + ":"
+        + func.substr(cast(progress.c.updated_at, String), 1, 10)
+    )
+    strips = (
+        select(progress.c.user_id, func.aggregate_strings(cell, ",").label("cells"))
+        .group_by(progress.c.user_id)
+        .subquery()
+    )
+    seen = (
+        select(sessions.c.user_id, func.max(sessions.c.last_seen_at).label("last_seen"))
+        .group_by(sessions.c.user_id)
+        .subquery()
+    )
+    exams = (  # the same pass rule as the exam page: correct / total >= PASS_MARK
+        select(
+            attempts.c.user_id,
+            func.count().label("tried"),
+            func.sum(case((_SCORE >= PASS_MARK, 1), else_=0)).label("passed"),
+        )
+        .where(attempts.c.source == "exam", attempts.c.total > 0)
+        .group_by(attempts.c.user_id)
+        .subquery()
+    )
+    return (
         select(
             users.c.id,
             users.c.username,
@@ -92,50 +200,69 @@ def build(conn: Connection, now: datetime) -> Cohort:
             users.c.last_login_at,
             func.coalesce(cards.c.backlog, 0),
             func.coalesce(cards.c.active_cards, 0),
-            progress.c.phase,
-            progress.c.status,
+            strips.c.cells,
+            seen.c.last_seen,
+            func.coalesce(exams.c.tried, 0),
+            func.coalesce(exams.c.passed, 0),
+            users.c.created_at,
         )
         .select_from(
-            users.outerjoin(cards, cards.c.user_id == users.c.id).outerjoin(
-                progress, progress.c.user_id == users.c.id
-            )
+            users.outerjoin(cards, cards.c.user_id == users.c.id)
+            .outerjoin(seen, seen.c.user_id == users.c.id)
+            .outerjoin(exams, exams.c.user_id == users.c.id)
+            .outerjoin(strips, strips.c.user_id == users.c.id)
         )
         .where(users.c.role == "student", users.c.disabled_at.is_(None))
-        .order_by(users.c.username, progress.c.phase)
-    ).all()
-    by_user: dict[int, LearnerRow] = {}
-    for r in (
-        rows
-    ):  # one row per (learner, phase with a status), or one bare row for a learner without any
-        row = by_user.get(int(r[0]))
-        if row is None:
-            row = LearnerRow(int(r[0]), r[1], r[2], {}, int(r[4]), int(r[5]), r[3])
-            by_user[row.id] = row
-        if r[6] is not None:
-            row.statuses[int(r[6])] = r[7]
-    learners = list(by_user.values())
-    score = cast(attempts.c.correct, Float) / cast(attempts.c.total, Float)
+        .order_by(users.c.username)
+    )
+
+
+_LEARNERS = _learners_statement()
+_PHASE_STATS = (
+    select(attempts.c.phase, func.count(), func.avg(_SCORE))
+    .where(attempts.c.source == "quiz", attempts.c.phase.is_not(None), attempts.c.total > 0)
+    .group_by(attempts.c.phase)
+)
+_RIGHT = func.sum(case((answers.c.correct, 1), else_=0))
+_HARDEST = (
+    select(answers.c.item_id, func.count(), _RIGHT)
+    .where(answers.c.first_try)
+    .group_by(answers.c.item_id)
+    .order_by(cast(_RIGHT, Float) / cast(func.count(), Float), answers.c.item_id)
+    .limit(HARDEST_LIMIT)
+)
+
+
+def build(conn: Connection, now: datetime, *, stale_days: int = 7) -> Cohort:
+    learners = []
+    for r in conn.execute(_LEARNERS, {"now": now}).all():  # one row per learner
+        last_active = max((t for t in (r[3], r[7]) if t is not None), default=None)
+        row = LearnerRow(
+            int(r[0]),
+            r[1],
+            r[2],
+            {},
+            int(r[4]),
+            int(r[5]),
+            r[3],
+            last_active=last_active,
+            exam_attempts=int(r[8]),
+            exams_passed=int(r[9]),
+            stale=is_stale(last_active, r[10], now, stale_days),
+        )
+        for phase, status, day in _cells(r[6]):
+            row.statuses[phase] = status
+            if status == "done":
+                row.done_dates.append(date.fromisoformat(day))
+        learners.append(row)
     phase_stats = {
         int(phase): PhaseStat(int(phase), int(count), float(mean or 0.0))
-        for phase, count, mean in conn.execute(
-            select(attempts.c.phase, func.count(), func.avg(score))
-            .where(attempts.c.source == "quiz", attempts.c.phase.is_not(None), attempts.c.total > 0)
-            .group_by(attempts.c.phase)
-        ).all()
+        for phase, count, mean in conn.execute(_PHASE_STATS).all()
     }
-    right = func.sum(case((answers.c.correct, 1), else_=0))
-    tries = func.count()
     hardest = [
-        HardItem(item_id, int(n), int(ok or 0))
-        for item_id, n, ok in conn.execute(
-            select(answers.c.item_id, tries, right)
-            .where(answers.c.first_try)
-            .group_by(answers.c.item_id)
-            .order_by(cast(right, Float) / cast(tries, Float), answers.c.item_id)
-            .limit(HARDEST_LIMIT)
-        ).all()
+        HardItem(item_id, int(n), int(ok or 0)) for item_id, n, ok in conn.execute(_HARDEST).all()
     ]
-    return Cohort(learners, phase_stats, hardest, cohort_scheduler(conn))
+    return Cohort(learners, phase_stats, hardest, cohort_scheduler(conn), stale_days)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

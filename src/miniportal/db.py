@@ -157,6 +157,10 @@ audit_log = Table(
     Column("event", String(48), nullable=False),
     Column("ip", String(64)),
     Column("details", LargeBinary, nullable=False),  # sealed: AD = audit_log, details, row id
+    # the learner an event is about (a teacher's read of their notes, say), in the clear so that the learner's
+    # own profile finds "who read my data" with one indexed query and nothing to decrypt (0003)
+    Column("subject_id", Id, _user_fk("SET NULL")),
+    Index("ix_audit_log_subject_id_at", "subject_id", "at"),
 )
 
 # ------------------------------------------------------------------ part 2: quizzes, exams, review (0002)
@@ -202,6 +206,9 @@ answers = Table(
     Index("ix_answers_attempt_id", "attempt_id"),
     Index("ix_answers_user_id_item_id", "user_id", "item_id"),
     Index("ix_answers_item_id_first_try", "item_id", "first_try"),
+    # covers the dashboard's "hardest items" (first tries only, grouped by item, counting the right ones):
+    # SQLite answers it from the index alone, a quarter of the time of the table scan at 50 x 42 (0003)
+    Index("ix_answers_first_try_item_id_correct", "first_try", "item_id", "correct"),
 )
 
 review_cards = Table(

@@ -201,3 +201,14 @@ def journal_days(conn: Connection, user_id: int, *, limit: int = 60) -> list[tup
         .limit(limit)
     ).all()
     return [(day, int(count)) for day, count in rows]
+
+
+def recent_entries(conn: Connection, user_id: int, *, limit: int = 100) -> list[Entry]:
+    """The latest `limit` entries across all days, newest first (the teacher's read of a journal)."""
+    rows = conn.execute(
+        select(journal_entries)
+        .where(journal_entries.c.user_id == user_id)
+        .order_by(journal_entries.c.day.desc(), journal_entries.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [Entry(int(r.id), r.day, r.body, r.created_at) for r in rows]

@@ -82,6 +82,7 @@ class PortalSettings:
     argon2_queue: int | None = None  # waiting logins beyond the slots; None = 4 per slot
     argon2_wait_s: float = 2.0
     trusted_proxies: tuple[str, ...] = ()
+    stale_days: int = 7  # the dashboard marks a learner with no activity for this many days
 
     def __post_init__(self) -> None:
         checks = (
@@ -218,6 +219,7 @@ def settings_from_env(
         argon2_queue=queue if (queue := _int(env, "ARGON2_QUEUE", -1, 0)) >= 0 else None,
         argon2_wait_s=_int(env, "ARGON2_WAIT_MS", 2000, 0) / 1000.0,
         session_cache_s=_int(env, "SESSION_CACHE_S", 10, 0),
+        stale_days=_int(env, "STALE_DAYS", 7, 1),
         trusted_proxies=parse_trusted_proxies(env.get(PREFIX + "TRUSTED_PROXIES", "")),
         **optional,  # type: ignore[arg-type]
     )

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from miniportal import accounts
@@ -322,6 +322,26 @@ def logged_in(portal: Portal, make_user: MakeUser) -> Iterator[Login]:
     yield open_as
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@contextmanager
+def _count_queries(portal: Portal) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(portal.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(portal.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries() -> Callable[[Portal], Any]:
+    """`with count_queries(portal) as statements:` collects every SQL statement the block sends."""
+    return _count_queries
 
 
 @pytest.fixture

@@ -44,8 +44,7 @@ def test_invite_to_note_walk(server: tuple[str, Portal], tmp_path: Path) -> None
             admin.fill("input[name=password]", PASSWORD)
             admin.fill("input[name=password_confirm]", PASSWORD)
             admin.click("button[type=submit]:has-text('Set password')")
-            admin.wait_for_url(f"{base}/")
-            admin.goto(f"{base}/admin")
+            admin.wait_for_url(f"{base}/admin")  # an admin lands on the Learners page
             admin.fill("form[action='/admin/users'] input[name=username]", "lena")
             admin.select_option("form[action='/admin/users'] select[name=role]", "student")
             admin.click("form[action='/admin/users'] button[type=submit]")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from miniportal import accounts, learning, review
 from miniportal.assessment import submit
@@ -21,21 +21,8 @@ from miniportal.questions import Graded, conjugation_question
 from miniportal.service import Portal
 
 Open = Callable[..., TestClient]
+CountQueries = Callable[[Portal], AbstractContextManager[list[str]]]
 Csrf = Callable[[TestClient, str], str]
-
-
-@contextmanager
-def count_queries(portal: Portal) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(portal.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(portal.engine, "before_cursor_execute", record)
 
 
 def _graded(items: list[tuple[str, bool]]) -> list[Graded]:
@@ -65,7 +52,7 @@ def _cohort(portal: Portal, size: int, start: int = 0) -> None:
 
 
 def test_the_dashboard_needs_at_most_six_queries_whatever_the_cohort_size(
-    logged_in: Open, portal: Portal, clock: object
+    logged_in: Open, portal: Portal, clock: object, count_queries: CountQueries
 ) -> None:
     teacher = logged_in("tess", "teacher")
     counts = []

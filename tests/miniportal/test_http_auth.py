@@ -42,7 +42,7 @@ def test_healthz_answers_without_login(app_client: TestClient) -> None:
 
 
 def test_pages_need_a_login(app_client: TestClient) -> None:
-    for path in ("/", "/phases", "/phases/07", "/notes", "/journal", "/me", "/admin"):
+    for path in ("/notes", "/journal", "/me", "/admin", "/review", "/exams", "/phases/07/quiz"):
         response = app_client.get(path, follow_redirects=False)
         assert response.status_code == 303, path
         assert response.headers["location"].startswith("/login?next=")
@@ -58,7 +58,7 @@ def test_login_sets_a_hardened_cookie_and_audits(
         h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)
     )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
-    assert app_client.get("/").status_code == 200
+    assert app_client.get("/me", follow_redirects=False).status_code == 200
     assert _events(portal)[-1] == "login.success"
 
 
@@ -161,7 +161,7 @@ def test_session_id_rotates_at_login_and_logout_revokes(
         == 303
     )
     app_client.cookies.set(SESSION_COOKIE, second)  # a copied cookie is dead too
-    assert app_client.get("/", follow_redirects=False).status_code == 303
+    assert app_client.get("/me", follow_redirects=False).status_code == 303
     assert "logout" in _events(portal)
 
 
@@ -172,9 +172,9 @@ def test_sessions_roll_for_30_days_and_end_at_90(
     _post_login(app_client, get_csrf, "ana", PASSWORD)
     for _ in range(3):  # active every 29 days: still in after 87 days
         clock.advance(days=29)
-        assert app_client.get("/", follow_redirects=False).status_code == 200
+        assert app_client.get("/me", follow_redirects=False).status_code == 200
     clock.advance(days=3, minutes=1)  # past the 90-day absolute limit
-    assert app_client.get("/", follow_redirects=False).status_code == 303
+    assert app_client.get("/me", follow_redirects=False).status_code == 303
 
 
 def test_an_idle_session_expires_after_30_days(
@@ -183,12 +183,12 @@ def test_an_idle_session_expires_after_30_days(
     make_user("ana")
     _post_login(app_client, get_csrf, "ana", PASSWORD)
     clock.advance(days=30, minutes=1)
-    assert app_client.get("/", follow_redirects=False).status_code == 303
+    assert app_client.get("/me", follow_redirects=False).status_code == 303
 
 
 def test_a_forged_session_cookie_is_ignored(app_client: TestClient) -> None:
     app_client.cookies.set(SESSION_COOKIE, "abc.def")
-    assert app_client.get("/", follow_redirects=False).status_code == 303
+    assert app_client.get("/me", follow_redirects=False).status_code == 303
 
 
 def test_invite_flow_over_http(app_client: TestClient, portal: Portal, get_csrf: Csrf) -> None:
@@ -209,7 +209,9 @@ def test_invite_flow_over_http(app_client: TestClient, portal: Portal, get_csrf:
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert app_client.get("/").status_code == 200  # logged in straight away
+    assert (
+        app_client.get("/me", follow_redirects=False).status_code == 200
+    )  # logged in straight away
     assert app_client.get(path).status_code == 410
     replay = app_client.post(
         path,

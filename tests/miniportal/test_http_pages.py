@@ -202,8 +202,8 @@ def test_password_change_logs_out_other_devices(
     assert _post(laptop, get_csrf, "/me", wrong).status_code == 400
     ok = {**wrong, "current_password": PASSWORD}
     assert _post(laptop, get_csrf, "/me", ok).status_code == 200
-    assert laptop.get("/", follow_redirects=False).status_code == 200
-    assert phone.get("/", follow_redirects=False).status_code == 303
+    assert laptop.get("/me", follow_redirects=False).status_code == 200
+    assert phone.get("/me", follow_redirects=False).status_code == 303
     do_login(phone, "ana", new)
 
 

@@ -108,12 +108,12 @@ def test_a_second_page_view_asks_the_database_nothing_about_the_session(
 
 def test_disabling_a_learner_ends_a_cached_session_at_once(logged_in: Open, portal: Portal) -> None:
     ana = logged_in("ana")
-    assert ana.get("/").status_code == 200  # cached now
+    assert ana.get("/me").status_code == 200  # cached now
     with portal.engine.begin() as conn:
         user = accounts.find_user(conn, "ana")
         assert user is not None
         accounts.disable_user(portal, conn, user.id, actor_id=None)
-    assert ana.get("/", follow_redirects=False).status_code == 303
+    assert ana.get("/me", follow_redirects=False).status_code == 303
 
 
 def test_a_revocation_the_process_was_not_told_of_bites_within_the_ttl(
@@ -122,9 +122,9 @@ def test_a_revocation_the_process_was_not_told_of_bites_within_the_ttl(
     """Another process (a second worker, the CLI) writes the database directly: this one notices once its
     memory of the session is older than `session_cache_s`."""
     ana = logged_in("ana")
-    assert ana.get("/").status_code == 200
+    assert ana.get("/me").status_code == 200
     with portal.engine.begin() as conn:
         conn.execute(update(sessions_table).values(revoked_at=portal.now()))
-    assert ana.get("/", follow_redirects=False).status_code == 200  # still remembered
+    assert ana.get("/me", follow_redirects=False).status_code == 200  # still remembered
     ticker.now += portal.settings.session_cache_s
-    assert ana.get("/", follow_redirects=False).status_code == 303
+    assert ana.get("/me", follow_redirects=False).status_code == 303

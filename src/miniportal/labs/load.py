@@ -48,7 +48,7 @@ class Tally:
     written: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
     raw = os.environ.get(name, "")
     if not raw:
         return default
@@ -160,7 +160,7 @@ def _verify_ms(portal: Portal, repeats: int = 3) -> float:
     return float(np.median(times) * 1000.0)
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {"count": 0}
     ms = np.asarray(values) * 1000.0
@@ -205,9 +205,9 @@ def _plot(
 
 @lab("41-portal-load", title="Portal under a class: page views and note writes, no lost writes")
 def portal_load(ctx: LabContext) -> Mapping[str, Any]:
-    users_n = _env_int("LYNX_LOAD_USERS", 50)
-    seconds = _env_int("LYNX_LOAD_SECONDS", 30)
-    think_ms = _env_int("LYNX_LOAD_THINK_MS", 500, minimum=0)
+    users_n = env_int("LYNX_LOAD_USERS", 50)
+    seconds = env_int("LYNX_LOAD_SECONDS", 30)
+    think_ms = env_int("LYNX_LOAD_THINK_MS", 500, minimum=0)
     docs = docs_dir()
     pages = [f"/phases/{p.code}" for p in PHASES if (docs / p.dirname / "README.md").is_file()]
     pages = pages or ["/phases/41"]
@@ -230,7 +230,7 @@ def portal_load(ctx: LabContext) -> Mapping[str, Any]:
             ).all()
     read_back = {(name, body) for name, body in stored}
     written = {(name, body) for name, bodies in tally.written.items() for body in bodies}
-    stats = {route: _percentiles(values) for route, values in tally.latencies.items()}
+    stats = {route: percentiles(values) for route, values in tally.latencies.items()}
     _plot(ctx, tally, stats, users_n)
     requests = len(tally.latencies["page"]) + len(tally.latencies["note"])
     return {

@@ -14,6 +14,10 @@ from miniportal.web import Ctx, context, form, hash_gate, page, redirect, safe_n
 
 router = APIRouter()
 
+#: Where a new account lands after setting its password: an admin's first job is the Learners page (inviting
+#: the class), a teacher's the cohort; a learner starts at their progress.
+LANDING = {"admin": "/admin", "teacher": "/admin/cohort"}
+
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
@@ -133,4 +137,4 @@ async def redeem(request: Request, token: str) -> Response:
             audit.record(portal, conn, "invite.rejected", ip=ctx.ip, reason=exc.reason)
         raise
     ctx.set_cookies.append((SESSION_COOKIE, cookie, portal.settings.session_absolute_s))
-    return redirect(ctx, "/")
+    return redirect(ctx, LANDING.get(user.role, "/"))

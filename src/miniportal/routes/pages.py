@@ -49,12 +49,21 @@ def title(phase: Phase, locale: str) -> str:
     return phase.title_es if locale == "es" else phase.title_en
 
 
+def _statuses(ctx: Ctx) -> dict[int, str]:
+    """The visitor's own statuses; a guest has none (and costs no query)."""
+    if ctx.user is None:
+        return {}
+    with ctx.portal.reader() as conn:
+        return learning.statuses(conn, ctx.user.id)
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
+    """A learner's progress; for a guest, the curriculum to read (everything personal needs a login)."""
     ctx = context(request)
-    user = ctx.require_user()
-    with ctx.portal.reader() as conn:
-        mine = learning.statuses(conn, user.id)
+    if ctx.user is None:
+        return _curriculum(ctx)
+    mine = _statuses(ctx)
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES
     ]
@@ -64,10 +73,11 @@ async def home(request: Request) -> Response:
 
 @router.get("/phases")
 async def phases(request: Request) -> Response:
-    ctx = context(request)
-    user = ctx.require_user()
-    with ctx.portal.reader() as conn:
-        mine = learning.statuses(conn, user.id)
+    return _curriculum(context(request))
+
+
+def _curriculum(ctx: Ctx) -> Response:
+    mine = _statuses(ctx)
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES
     ]
@@ -86,24 +96,32 @@ def _slot(ctx: Ctx, page_path: str, by_anchor: dict[str, list[learning.Note]]) -
     return slot
 
 
+def _no_slot(anchor: str) -> str:
+    return ""
+
+
 @router.get("/phases/{nn}")
 async def phase_page(request: Request, nn: str) -> Response:
+    """The phase's guide with the reader's notes at their paragraphs; a guest reads the guide alone."""
     ctx = context(request)
-    user = ctx.require_user()
+    user = ctx.user
     phase = phase_from(nn)
     if nn != phase.code:
         return redirect(ctx, f"/phases/{phase.code}")
     page_path = f"/phases/{phase.code}"
     portal = ctx.portal
-    with portal.reader() as conn:
-        notes = learning.notes_for(conn, user.id, page_path)
-        status = learning.statuses(conn, user.id).get(phase.number, "not_started")
+    notes: list[learning.Note] = []
+    status = "not_started"
+    if user is not None:
+        with portal.reader() as conn:
+            notes = learning.notes_for(conn, user.id, page_path)
+            status = learning.statuses(conn, user.id).get(phase.number, "not_started")
     parsed = request.app.state.pages.load(portal.settings.docs_dir / phase.dirname / "README.md")
     by_anchor: dict[str, list[learning.Note]] = {}
     for note in notes:
         by_anchor.setdefault(note.anchor, []).append(note)
     body = None
-    slot = _slot(ctx, page_path, by_anchor)
+    slot = _slot(ctx, page_path, by_anchor) if user is not None else _no_slot
     orphans: list[learning.Note] = list(notes)
     if parsed is not None:
         body = Markup(parsed.render(slot))  # noqa: S704  # markdown-it output, raw HTML disabled
