@@ -6,8 +6,11 @@ that the database schema is current; the schema itself is changed only by `lynx 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -35,6 +38,7 @@ from miniportal.routes import (
     notes,
     pages,
     review,
+    tutor,
 )
 from miniportal.server import install_log_redaction
 from miniportal.service import Portal
@@ -90,9 +94,14 @@ def _install_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: PortalSettings, *, portal: Portal | None = None, check_schema: bool = True
+    settings: PortalSettings,
+    *,
+    portal: Portal | None = None,
+    check_schema: bool = True,
+    tutor_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the portal; `portal` lets tests share an engine or a clock with the app."""
+    """Build the portal; `portal` lets tests share an engine or a clock with the app, `tutor_transport` lets
+    them answer for the tutor service without a socket."""
     portal = portal if portal is not None else Portal.build(settings)
     if check_schema:
         current, head = current_revision(portal.engine), head_revision()
@@ -101,7 +110,22 @@ def create_app(
                 f"the portal database is at revision {current or 'none'}, the code needs {head}; "
                 "run `lynx portal migrate`"
             )
-    app = FastAPI(title="Lynx Cortex portal", docs_url=None, redoc_url=None, openapi_url=None)
+    tutor_http = httpx.AsyncClient(timeout=settings.tutor_timeout_s, transport=tutor_transport)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await tutor_http.aclose()
+
+    app = FastAPI(
+        title="Lynx Cortex portal",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.tutor_http = tutor_http
+    app.state.tutor_url = settings.tutor_url
     app.state.portal = portal
     app.state.quizzes = _load_quizzes(settings.quizzes_dir)
     app.state.bank = ItemBank(app.state.quizzes)
@@ -128,6 +152,7 @@ def create_app(
         review.router,
         cohort.router,
         learners.router,
+        tutor.router,
     ):
         app.include_router(router)
     _install_handlers(app)

@@ -83,6 +83,10 @@ class PortalSettings:
     argon2_wait_s: float = 2.0
     trusted_proxies: tuple[str, ...] = ()
     stale_days: int = 7  # the dashboard marks a learner with no activity for this many days
+    tutor_url: str | None = (
+        None  # the tutor service (`lynx serve`); None: "Ask the tutor" says it is not connected
+    )
+    tutor_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
         checks = (
@@ -103,6 +107,16 @@ class PortalSettings:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "trusted_proxies", parse_trusted_proxies(self.trusted_proxies))
+        if self.tutor_url is not None:
+            if not self.tutor_url.startswith(("http://", "https://")):
+                raise LynxError(
+                    f"{PREFIX}TUTOR_URL must start with http:// or https://, got {self.tutor_url!r}"
+                )
+            object.__setattr__(self, "tutor_url", self.tutor_url.rstrip("/"))
+        if not self.tutor_timeout_s > 0:
+            raise LynxError(
+                f"{PREFIX}TUTOR_TIMEOUT_MS must be > 0, got {self.tutor_timeout_s * 1000}"
+            )
         if self.argon2_slots < 1:
             raise LynxError(f"{PREFIX}ARGON2_SLOTS must be >= 1, got {self.argon2_slots}")
 
@@ -207,6 +221,8 @@ def settings_from_env(
         optional["quizzes_dir"] = Path(env[PREFIX + "QUIZZES_DIR"])
     if env.get(PREFIX + "EXAMS_DIR"):
         optional["exams_dir"] = Path(env[PREFIX + "EXAMS_DIR"])
+    if env.get(PREFIX + "TUTOR_URL"):
+        optional["tutor_url"] = env[PREFIX + "TUTOR_URL"]
     return PortalSettings(
         session_secret=env[PREFIX + "SESSION_SECRET"],
         pepper=env[PREFIX + "PEPPER"],
@@ -221,5 +237,6 @@ def settings_from_env(
         session_cache_s=_int(env, "SESSION_CACHE_S", 10, 0),
         stale_days=_int(env, "STALE_DAYS", 7, 1),
         trusted_proxies=parse_trusted_proxies(env.get(PREFIX + "TRUSTED_PROXIES", "")),
+        tutor_timeout_s=_int(env, "TUTOR_TIMEOUT_MS", 5000, 1) / 1000.0,
         **optional,  # type: ignore[arg-type]
     )

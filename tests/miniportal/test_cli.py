@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from lynx_cortex.artifacts import artifacts_dir
 from lynx_cortex.cli import cli
 from miniportal import accounts
 from miniportal.errors import GoneError
@@ -16,11 +18,14 @@ from miniportal.service import Portal
 from miniportal.settings import read_env_file, settings_from_env
 from minivault import VaultError
 
+SHIPPED = artifacts_dir()  # the checkout's, resolved before a test moves the project root
+
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "data" / "quizzes").mkdir(parents=True)
     (tmp_path / "docs").mkdir()
+    (tmp_path / "artifacts").symlink_to(SHIPPED)  # `up` checks the tutor's shipped model
     monkeypatch.setenv("LYNX_ROOT", str(tmp_path))
     for name in ("SESSION_SECRET", "PEPPER", "MASTER_KEY", "DATABASE_URL", "BASE_URL"):
         monkeypatch.delenv(f"LYNX_PORTAL_{name}", raising=False)
@@ -63,6 +68,18 @@ def test_up_prepares_secrets_database_and_a_one_time_admin_invite(root: Path) ->
         accounts.store_password(portal, conn, admin.id, b"\x01placeholder-cell")
     third = run("up", "--no-serve")
     assert third.exit_code == 0 and "/invite/" not in third.stdout
+
+
+def test_up_checks_the_tutors_model_and_names_a_damaged_file(root: Path) -> None:
+    ok = run("up", "--no-serve")
+    assert ok.exit_code == 0 and "tutor: model verified" in ok.stderr
+    (root / "artifacts").unlink()
+    shutil.copytree(SHIPPED, root / "artifacts")
+    summary = root / "artifacts" / "checkpoints" / "grammar" / "summary.json"
+    summary.write_text(summary.read_text().replace("1400", "1401", 1))
+    damaged = run("up", "--no-serve")
+    assert damaged.exit_code == 2 and "summary.json" in damaged.stderr
+    assert run("up", "--no-serve", "--no-tutor").exit_code == 0  # the portal alone does not need it
 
 
 def test_up_refuses_a_secrets_file_others_can_read(root: Path) -> None:

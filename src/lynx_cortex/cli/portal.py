@@ -89,14 +89,17 @@ def _migrate(portal: Portal) -> str:
         ) from None
 
 
-def _serve(portal: Portal, host: str, port: int) -> None:
+def _serve(portal: Portal, host: str, port: int, *, tutor_url: str | None = None) -> None:
     import uvicorn
 
     from miniportal.app import create_app
     from miniportal.servelock import serve_lock
     from miniportal.server import uvicorn_options
 
-    app = create_app(portal.settings, portal=portal)
+    settings = portal.settings
+    if tutor_url is not None and settings.tutor_url is None:  # LYNX_PORTAL_TUTOR_URL wins
+        settings = settings.with_(tutor_url=tutor_url)
+    app = create_app(settings, portal=portal)
     with serve_lock(portal.settings.database_url):
         click.echo(f"portal: serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
         uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(portal.settings))
@@ -361,10 +364,19 @@ def restore_cmd(snapshot: Path, force: bool, allow_unsigned: bool) -> None:
 @click.option(
     "--no-serve",
     is_flag=True,
-    help="Prepare everything (secrets, database, admin invite), then exit.",
+    help="Prepare everything (secrets, database, admin invite, the tutor's model check), then exit.",
 )
-def up(host: str, port: int, no_serve: bool) -> None:
-    """Start the learner portal with the embedded defaults (SQLite at var/portal.db).
+@click.option(
+    "--tutor-port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the tutor service (always on 127.0.0.1: only the portal calls it).",
+)
+@click.option("--no-tutor", is_flag=True, help="Serve the portal alone, without the tutor service.")
+def up(host: str, port: int, no_serve: bool, tutor_port: int, no_tutor: bool) -> None:
+    """Start both products with the embedded defaults: the learner portal (SQLite at var/portal.db) and the
+    grammar tutor service it calls for "Ask the tutor".
 
     The first run writes development secrets to var/secrets.env (mode 0600) and, until an admin has set a
     password, prints a single-use admin invite link.
@@ -373,6 +385,8 @@ def up(host: str, port: int, no_serve: bool) -> None:
 
     if not no_serve:
         _check_listen(host, port)
+        if not no_tutor:
+            _check_listen(TUTOR_HOST, tutor_port)
     path = secrets_file()
     if ensure_dev_secrets(path):
         click.echo(
@@ -386,5 +400,27 @@ def up(host: str, port: int, no_serve: bool) -> None:
             "portal: open this single-use link to set the admin password (valid 24 h):", err=True
         )
         click.echo(url)
-    if not no_serve:
+    if no_serve:
+        if not no_tutor:
+            _check_tutor_model()
+        return
+    if no_tutor:
         _serve(portal, host, port)
+        return
+    from lynx_cortex.cli.companion import start_tutor
+
+    tutor = start_tutor(TUTOR_HOST, tutor_port)
+    try:
+        _serve(portal, host, port, tutor_url=tutor.url)
+    finally:
+        tutor.stop()
+
+
+TUTOR_HOST = "127.0.0.1"
+
+
+def _check_tutor_model() -> None:
+    """What the tutor service checks before it says ready: the shipped weights match their sha256."""
+    from minimodel.shipped import verify_shipped
+
+    click.echo(f"tutor: model verified ({verify_shipped('grammar')})", err=True)
