@@ -37,12 +37,18 @@ MAX_GROUP_CHARS: Final = 40  # a verb group longer than this is cut (no verb gro
 class CorrectionLike(Protocol):
     """The fields of a tutor `Correction` the memory reads."""
 
-    in_scope: bool
-    was_correct: bool | None
-    verb: str | None
-    tense: str | None
-    error_type: str | None
-    trace: list[dict[str, Any]]
+    @property
+    def in_scope(self) -> bool: ...
+    @property
+    def was_correct(self) -> bool | None: ...
+    @property
+    def verb(self) -> str | None: ...
+    @property
+    def tense(self) -> str | None: ...
+    @property
+    def error_type(self) -> str | None: ...
+    @property
+    def trace(self) -> list[dict[str, Any]]: ...
 
 
 def empty(learner: str) -> dict[str, Any]:
