@@ -67,7 +67,13 @@ class _CallThenRead(HallucinatingPlanner):
     "32-sandbox-evil-tool", title="Sandboxing an evil tool: every escape ends in a structured error"
 )
 def sandbox_evil_tool(ctx: LabContext) -> Mapping[str, Any]:
-    cfg = settings(ctx, {"default": {"cpu_s": 1, "memory_mb": 256, "wall_s": 2.0}})
+    cfg = settings(
+        ctx,
+        {
+            "smoke": {"cpu_s": 1, "memory_mb": 256, "wall_s": 1.0},
+            "default": {"cpu_s": 1, "memory_mb": 256, "wall_s": 2.0},
+        },
+    )
     limits = Limits(
         cpu_s=int(cfg["cpu_s"]), memory_mb=int(cfg["memory_mb"]), wall_s=float(cfg["wall_s"])
     )
