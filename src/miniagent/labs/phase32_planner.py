@@ -62,7 +62,10 @@ def step_agreement(
 
 @lab("32-planner-by-mask", title="The model as planner: valid by construction, right by chance?")
 def planner_by_mask(ctx: LabContext) -> Mapping[str, Any]:
-    cfg = settings(ctx, {"smoke": {"sentences": 1}, "default": {"sentences": 30}})
+    cfg = settings(
+        ctx,
+        {"smoke": {"sentences": 1}, "default": {"sentences": 16}, "full": {"sentences": 85}},
+    )
     rows = [r for r in learner_rows("test") if r["in_scope"]][: int(cfg["sentences"])]
     rule_tutor = GrammarTutor()
     tools = rule_tutor.dispatcher.tools()
