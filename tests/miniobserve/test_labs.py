@@ -20,10 +20,11 @@ def test_trace_a_request_records_the_whole_pipeline(tmp_path: Path) -> None:
     res = run_lab("34-trace-a-request", out=tmp_path / "run").results
     assert res["status"] == 200 and res["correction"] == "Yesterday she went to the market."
     assert res["root"] == "POST /v1/grammar/correct" and res["roots"] == 1 and res["orphans"] == 0
-    for stage in ("tutor.correct", "tutor.parse", "tutor.verify", "tutor.decode", "tutor.retrieve"):
+    stages = ("tutor.correct", "tutor.parse", "tutor.plan", "tutor.verify", "tutor.spanish")
+    for stage in (*stages, "tutor.explain"):
         assert stage in res["span_names"]
-    assert res["tool_calls"].count("tool.lookup_rule") == 2
-    assert "tool.conjugate" in res["tool_calls"]
+    assert res["tool_calls"].count("tool.lookup_rule") == 2  # retrieval, in English and Spanish
+    assert {"tool.conjugate", "tool.classify_sentence"} <= set(res["tool_calls"])  # table, model
     assert res["children_inside_parents"]
     assert res["log_lines"] == res["log_lines_with_this_trace"] >= 3
     written = json.loads((tmp_path / "run" / "trace.json").read_text(encoding="utf-8"))

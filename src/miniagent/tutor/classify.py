@@ -8,7 +8,7 @@ a structured refusal with the decline's reason; the model is loaded on the first
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from miniagent.tools.base import Tool, ToolError
@@ -21,15 +21,15 @@ def shared_proposer() -> ModelProposer:
     return ModelProposer()
 
 
-def classify_sentence(sentence: str) -> Mapping[str, Any]:
-    """The model's masked proposal for `sentence`, with the candidates it chose among."""
+def classify_with(proposer: ModelProposer, sentence: str) -> Mapping[str, Any]:
+    """`proposer`'s masked proposal for `sentence`, with the candidates it chose among."""
     reading = parse(sentence)
     if isinstance(reading, Decline):
         raise ToolError(
             "out_of_scope", f"out of scope ({reading.reason}): {reading.word or sentence!r}"
         )
     candidates = reading.candidates()
-    proposal = shared_proposer().propose_among(reading.sentence, candidates)
+    proposal = proposer.propose_among(reading.sentence, candidates)
     if proposal is None:
         raise ToolError("too_long", "the model's answer did not fit its token budget")
     return {
@@ -40,6 +40,22 @@ def classify_sentence(sentence: str) -> Mapping[str, Any]:
         "verb": reading.verb,
         "person": reading.person,
     }
+
+
+def classify_sentence(sentence: str) -> Mapping[str, Any]:
+    """The shipped model's masked proposal for `sentence` (the served tool)."""
+    return classify_with(shared_proposer(), sentence)
+
+
+def classify_tool(proposer: Callable[[], ModelProposer] = shared_proposer) -> Tool:
+    """The tool, bound to `proposer` (a tutor built around another model gets a tool that asks that model)."""
+    return Tool(
+        CLASSIFY_SENTENCE.name,
+        CLASSIFY_SENTENCE.description,
+        CLASSIFY_SENTENCE.input_schema,
+        lambda sentence: classify_with(proposer(), sentence),
+        CLASSIFY_SENTENCE.output_schema,
+    )
 
 
 CLASSIFY_SENTENCE: Final = Tool(
@@ -65,4 +81,10 @@ CLASSIFY_SENTENCE: Final = Tool(
     },
 )
 
-__all__ = ["CLASSIFY_SENTENCE", "classify_sentence", "shared_proposer"]
+__all__ = [
+    "CLASSIFY_SENTENCE",
+    "classify_sentence",
+    "classify_tool",
+    "classify_with",
+    "shared_proposer",
+]

@@ -1,10 +1,11 @@
 """`GrammarTutor.correct(sentence) -> Correction`: the model proposes, the truth table disposes.
 
-Pipeline (DESIGN §9): normalise → scope (`parse`) → the model proposes → the table verifies through the tools
-→ the retriever cites the rule → EN/ES explanation. The table's correction is the only one ever returned: the
+Pipeline (DESIGN §9): normalise → scope (`parse`) → an agent run gathers the facts (the table's form and
+agreement, the model's proposal, the rules, the Spanish: `miniagent.agent`, `RulePlanner` by default) → the
+table verifies → the retrieved rule is cited → EN/ES explanation. The table's correction is the only one ever returned: the
 model's is accepted when it is the same text with the same error code (`decided_by: model`) and overruled
 otherwise (`decided_by: table`). Out-of-scope input never reaches a correction. Every tool call is made
-through the registry, as an agent or MCP client would, and recorded in the trace.
+by the agent loop through a dispatcher (the registry in process, or an MCP server) and recorded in the trace.
 """
 
 from __future__ import annotations
@@ -17,14 +18,23 @@ from typing import Any, Final
 
 from opentelemetry import trace as otel_trace
 
+from miniagent.agent.dispatch import Dispatcher, RegistryDispatcher
+from miniagent.agent.loop import Planner, run_agent
+from miniagent.agent.memory import Scratchpad
+from miniagent.agent.planner import RulePlanner, TutorGoal, rule_plan
+from miniagent.agent.types import Observation, ToolCall, canonical
 from miniagent.tools.base import Registry
 from miniagent.tools.forms import correct_group
 from miniagent.tools.registry import default_registry
-from miniagent.tutor.classify import shared_proposer
+from miniagent.tutor.classify import classify_tool, shared_proposer
 from miniagent.tutor.explain import decline, explain, tense_facts
 from miniagent.tutor.model import ModelProposer, Proposal
 from miniagent.tutor.parse import Decline, Parse, normalise, parse
 from miniagent.tutor.spanish import frame_translation, has_table_verb, invents
+
+#: Spans for phase 34 (`tutor.correct` › parse, plan › `tool.*`, verify, spanish, explain); without an
+#: OpenTelemetry SDK configured these calls do nothing.
+_tracer = otel_trace.get_tracer("miniagent.tutor")
 
 FIELDS: Final = (
     "request_id",
@@ -85,10 +95,6 @@ _FORM_RULES: Final = {
 }
 
 
-#: The OTel API: a no-op until an application configures an SDK (miniobserve.setup_tracing); phase 34.
-_tracer = otel_trace.get_tracer("miniagent.tutor")
-
-
 class VerificationError(AssertionError):
     """The tools contradicted the parse: a bug, never shown to a learner as a correction."""
 
@@ -120,34 +126,57 @@ class Correction:
         return out
 
 
-class GrammarTutor:
-    def __init__(
-        self, registry: Registry | None = None, proposer: ModelProposer | None = None
-    ) -> None:
-        self.registry = registry or default_registry()
-        self.proposer = proposer or shared_proposer()
+class MissingFactError(LookupError):
+    """The planner answered (or was stopped) before making a call the answer rests on."""
 
-    @_tracer.start_as_current_span("tutor.tool")
-    def _tool(self, trace: list[dict[str, Any]], name: str, **arguments: Any) -> Mapping[str, Any]:
-        _span_named(f"tool.{name}")
-        result = self.registry.call(name, arguments)
-        trace.append({"step": "tool", "tool": name, "arguments": arguments, **result.to_json()})
-        if not result.ok:
-            raise VerificationError(f"{name}({arguments}) refused: {result.error}")
-        return result.value
+
+class GrammarTutor:
+    """The tutor: an agent run (`planner` deciding, `dispatcher` acting) and the composition of its answer.
+
+    The planner only gathers facts; the answer is composed here from the scratchpad, and only from
+    observations of the calls the table's plan requires (`rule_plan`), so a planner that asks the wrong
+    questions gets an honest "could not decide", never a correction the tools did not confirm.
+    """
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        proposer: ModelProposer | None = None,
+        *,
+        planner: Planner[TutorGoal] | None = None,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
+        self.proposer = proposer or shared_proposer()
+        self.registry = registry or default_registry()
+        if proposer is not None:  # the model tool must ask *this* model
+            bound = self.proposer
+            self.registry = Registry(
+                [
+                    *(t for t in self.registry if t.name != "classify_sentence"),
+                    classify_tool(lambda: bound),
+                ]
+            )
+        self.dispatcher = dispatcher or RegistryDispatcher(self.registry)
+        self.planner: Planner[TutorGoal] = planner or RulePlanner()
 
     @_tracer.start_as_current_span("tutor.correct")
     def correct(self, sentence: str, request_id: str | None = None) -> Correction:
         started = time.perf_counter()
         rid = request_id or uuid.uuid4().hex
-        trace: list[dict[str, Any]] = []
         with _tracer.start_as_current_span("tutor.parse"):
             reading = parse(sentence)
-        trace.append({"step": "parse", "result": _describe(reading)})
+        trace: list[dict[str, Any]] = [{"step": "parse", "result": _describe(reading)}]
+        with _tracer.start_as_current_span("tutor.plan"):
+            run = run_agent(self.planner, self.dispatcher, TutorGoal(sentence, reading))
+        trace.extend(run.trace)
         if isinstance(reading, Decline):
             body = _declined(reading)
         else:
-            body = self._in_scope(reading, trace)
+            try:
+                body = self._in_scope(reading, run.pad, trace)
+            except MissingFactError as exc:
+                trace.append({"step": "undecided", "missing": str(exc), "stopped": run.stopped})
+                body = _undecided(reading, run.stopped)
         return Correction(
             request_id=rid,
             original=sentence,
@@ -157,11 +186,17 @@ class GrammarTutor:
             **body,
         )
 
-    def _in_scope(self, reading: Parse, trace: list[dict[str, Any]]) -> dict[str, Any]:
-        group = self._verify(reading, trace)
-        with _tracer.start_as_current_span("tutor.decode"):
-            masked = self.proposer.propose_among(reading.sentence, reading.candidates())
-            proposal = masked or self.proposer.propose([reading.sentence])[0]
+    def _in_scope(
+        self, reading: Parse, pad: Scratchpad, trace: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        conj, check, classify, rule_en, rule_es, parts, clause = rule_plan(reading)
+        self._verify(reading, _fact(pad, conj), _fact(pad, check))
+        masked = _observed(pad, classify)
+        if masked.ok:
+            value = masked.value
+            proposal = Proposal(value["correction"], value["error_code"], value["spanish"])
+        else:  # the masked answer outgrew its budget: the model's free answer, still only a proposal
+            proposal = self.proposer.propose([reading.sentence])[0]
         agreed = proposal.correction == reading.correction and (proposal.error_code or "none") == (
             reading.error_type or "none"
         )
@@ -169,13 +204,15 @@ class GrammarTutor:
             {
                 "step": "model",
                 "proposal": asdict(proposal),
-                "masked": masked is not None,
+                "masked": masked.ok,
                 "decided_by": "model" if agreed else "table",
             }
         )
-        spanish = self._spanish(reading, proposal if agreed else None, trace)
-        cited, rules = self._cite(reading, trace)
-        facts = self._facts(reading, group, trace)
+        with _tracer.start_as_current_span("tutor.spanish"):
+            spanish = self._spanish(reading, proposal if agreed else None, pad, clause, trace)
+        with _tracer.start_as_current_span("tutor.explain"):
+            cited, rules = _cite(reading, [_fact(pad, rule_en), _fact(pad, rule_es)])
+            facts = _facts(reading, _fact(pad, parts))
         return {
             "in_scope": True,
             "was_correct": reading.error_type is None,
@@ -189,16 +226,11 @@ class GrammarTutor:
             "cited_chunks": cited,
         }
 
+    @staticmethod
     @_tracer.start_as_current_span("tutor.verify")
-    def _verify(self, reading: Parse, trace: list[dict[str, Any]]) -> str:
-        """Ask the table, through the tools, for the cell's form and for the subject's agreement with it."""
+    def _verify(reading: Parse, cell: Mapping[str, Any], check: Mapping[str, Any]) -> str:
+        """The table, through the tools, on the cell's form and the subject's agreement with it."""
         group = correct_group(reading.verb, reading.tense, reading.person)
-        cell = self._tool(
-            trace, "conjugate", verb=reading.verb, tense=reading.tense, person=reading.person
-        )
-        check = self._tool(
-            trace, "check_subject_verb_agreement", subject=reading.subject, verb_form=group
-        )
         table_ok = (
             check["agrees"]
             and check["expected_form"] == group
@@ -208,9 +240,13 @@ class GrammarTutor:
             raise VerificationError(f"the table does not confirm {group!r} for {reading.subject!r}")
         return group
 
-    @_tracer.start_as_current_span("tutor.spanish")
     def _spanish(
-        self, reading: Parse, accepted: Proposal | None, trace: list[dict[str, Any]]
+        self,
+        reading: Parse,
+        accepted: Proposal | None,
+        pad: Scratchpad,
+        clause_call: ToolCall,
+        trace: list[dict[str, Any]],
     ) -> str:
         """The corpus's exact Spanish for a frame sentence, else the model's (of the sentence when it agreed
         with the table, else of the corrected sentence), else the table's Spanish of the verb group."""
@@ -236,10 +272,7 @@ class GrammarTutor:
         ):
             trace.append({"step": "spanish", "source": "model_on_correction"})
             return str(again.spanish)
-        base = {"1sg": "I", "2sg": "you", "3sg": "he"}[reading.person]
-        group = correct_group(reading.verb, reading.tense, reading.person)
-        found = self._tool(trace, "lookup_spanish", english_form=f"{base} {group}")
-        clause = str(found["matches"][0]["spanish"])
+        clause = str(_fact(pad, clause_call)["matches"][0]["spanish"])
         if reading.person == "3sg" and clause.startswith("él "):
             # `él` only for `he`; Spanish drops the pronoun, so a noun subject keeps just the verb
             who = {"he": "él ", "she": "ella "}.get(reading.subject.lower(), "")
@@ -261,48 +294,67 @@ class GrammarTutor:
             trace.append({"step": "spanish_rejected", "spanish": spanish, "invents": invented})
         return invented is None
 
-    @_tracer.start_as_current_span("tutor.retrieve")
-    def _cite(
-        self, reading: Parse, trace: list[dict[str, Any]]
-    ) -> tuple[list[str], dict[str, str]]:
-        """One chunk per language from what `lookup_rule` returned: the error's rule when retrieved."""
-        code = reading.error_type
-        wanted = rules_wanted(code, reading.tense, reading.verb)
-        # the learner's own words first (the structured retriever reads the error off the wrong phrase),
-        # then the code's words for BM25
-        query = (
-            f"{reading.subject} {reading.written} → {reading.expected}: {code.replace('_', ' ')}"
-            if code
-            else f"{reading.tense.replace('_', ' ')} {reading.verb} {reading.expected}"
+
+def _observed(pad: Scratchpad, call: ToolCall) -> Observation:
+    found = pad.find(call)
+    if found is None:
+        raise MissingFactError(f"{call.tool}({canonical(call.arguments)}) was never called")
+    return found
+
+
+def _fact(pad: Scratchpad, call: ToolCall) -> Mapping[str, Any]:
+    """The value of a call the answer needs; a refusal is a bug (the parse and the table disagree)."""
+    found = _observed(pad, call)
+    if not found.ok:
+        raise VerificationError(f"{call.tool}({dict(call.arguments)}) refused: {found.error}")
+    return found.value
+
+
+def _cite(reading: Parse, results: list[Mapping[str, Any]]) -> tuple[list[str], dict[str, str]]:
+    """One chunk per language from what `lookup_rule` returned: the error's rule when retrieved."""
+    wanted = rules_wanted(reading.error_type, reading.tense, reading.verb)
+    cited: dict[str, str] = {}
+    for lang, result in zip(("en", "es"), results, strict=True):
+        ranked = sorted(
+            result["hits"],
+            key=lambda h: wanted.index(h["rule_id"]) if h["rule_id"] in wanted else len(wanted),
         )
-        cited: dict[str, str] = {}
-        for lang in ("en", "es"):
-            hits = self._tool(trace, "lookup_rule", query=query, k=5, lang=lang)["hits"]
-            ranked = sorted(
-                hits,
-                key=lambda h: wanted.index(h["rule_id"]) if h["rule_id"] in wanted else len(wanted),
-            )
-            if ranked:
-                cited[lang] = str(ranked[0]["chunk_id"])
-        return list(cited.values()), cited
-
-    @_tracer.start_as_current_span("tutor.explain")
-    def _facts(self, reading: Parse, group: str, trace: list[dict[str, Any]]) -> dict[str, str]:
-        parts = self._tool(trace, "lookup_irregular_verb", verb=reading.verb)
-        return {
-            "subject": reading.subject,
-            "verb": reading.verb,
-            "written": reading.written,
-            "expected": reading.expected,
-            "past": str(parts["past_simple"]),
-            "participle": str(parts["past_participle"]),
-            **tense_facts(reading.tense, reading.person),
-        }
+        if ranked:
+            cited[lang] = str(ranked[0]["chunk_id"])
+    return list(cited.values()), cited
 
 
-def _span_named(name: str) -> None:
-    """Rename the current span (one decorator serves every tool; the trace names the tool)."""
-    otel_trace.get_current_span().update_name(name)
+def _facts(reading: Parse, parts: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "subject": reading.subject,
+        "verb": reading.verb,
+        "written": reading.written,
+        "expected": reading.expected,
+        "past": str(parts["past_simple"]),
+        "participle": str(parts["past_participle"]),
+        **tense_facts(reading.tense, reading.person),
+    }
+
+
+def _undecided(reading: Parse, stopped: str) -> dict[str, Any]:
+    """In scope, but the planner stopped before the facts were in: say so, correct nothing."""
+    return {
+        "in_scope": True,
+        "was_correct": None,
+        "correction": None,
+        "verb": reading.verb,
+        "tense": reading.tense,
+        "person": reading.person,
+        "error_type": None,
+        "explanation": {
+            "en": f"I could not check this sentence: my planner stopped ({stopped}) before the "
+            "truth table had confirmed a form, so I correct nothing rather than guess.",
+            "es": f"No he podido comprobar esta frase: mi planificador se detuvo ({stopped}) antes de "
+            "que la tabla de verdad confirmara una forma, así que no corrijo nada en lugar de adivinar.",
+        },
+        "spanish_translation": None,
+        "cited_chunks": [],
+    }
 
 
 def _declined(reading: Decline) -> dict[str, Any]:
@@ -335,4 +387,12 @@ def _describe(reading: Parse | Decline) -> dict[str, Any]:
     }
 
 
-__all__ = ["FIELDS", "Correction", "GrammarTutor", "VerificationError", "normalise", "rules_wanted"]
+__all__ = [
+    "FIELDS",
+    "Correction",
+    "GrammarTutor",
+    "MissingFactError",
+    "VerificationError",
+    "normalise",
+    "rules_wanted",
+]

@@ -2,8 +2,9 @@
 
 The tutor app is instrumented (`instrument`) with an in-memory exporter; after a warm-up request (the first
 one loads the model and the retriever, which would dominate the picture), one correction is traced. Its spans
-— the server span, `tutor.correct`, parse, verify (with its `tool.*` calls), decode, spanish, retrieve (two
-`lookup_rule` calls) and explain — are printed as a tree with durations and written as JSON and a waterfall
+— the server span, `tutor.correct`, parse, plan (the agent loop, with one `tool.*` span per call: the table's
+`conjugate`, the model's `classify_sentence`, two `lookup_rule` retrievals…), verify, spanish and explain —
+are printed as a tree with durations and written as JSON and a waterfall
 PNG. The lab also joins the three signals: the response's `X-Trace-Id`, the spans' trace id and the trace id
 on every log line of the request are one value.
 """
