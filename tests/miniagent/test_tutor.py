@@ -159,7 +159,9 @@ def test_the_models_spanish_is_checked_against_the_table() -> None:
 def test_without_a_trusted_translation_the_table_gives_the_verb_clause() -> None:
     got = GrammarTutor(proposer=LyingProposer()).correct("my brother eat pizza every day")
     assert got.correction == "my brother eats pizza every day"
-    assert got.spanish_translation == "come"  # Spanish drops the pronoun; `él` would guess a gender
+    # the table's clause, the untranslatable subject and object marked, the known adverb in place; no `él`:
+    # Spanish drops the pronoun, and `él` would guess a gender
+    assert got.spanish_translation == "… come … todos los días."
     assert [s["source"] for s in got.trace if s["step"] == "spanish"] == ["table_clause"]
 
 

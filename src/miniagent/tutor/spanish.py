@@ -1,5 +1,9 @@
 """The Spanish of a corrected sentence when it is one the corpus could have written: exact, not generated.
 
+And the guards on the model's Spanish when it is not: the table's verb must be in it, it must not name what
+the sentence does not (`invents`), and neither side may hold a word the corpus never does (`unknown_words`) —
+a 0.9 M-parameter model trained on ~200 English words writes spelling noise for the rest.
+
 A corrected sentence made of a known subject, one of its verb's complements and a known time adverb at the
 start or the end is a corpus frame, and `minicorpus.spanish` builds its translation from the same table the
 English came from (ser/estar, imperfect for states, gustar's inversion). Anything else returns None and the
@@ -15,12 +19,13 @@ from minicorpus.frames import (
     ADVERBS,
     COMPLEMENTS,
     SPANISH_ADVERBS,
+    SPANISH_SUBJECT_PRONOUNS,
     THIRD_PERSON_SUBJECTS,
     Frame,
     complement,
 )
 from minicorpus.spanish import spanish_sentence, spanish_verb_group
-from minicorpus.verb_table import Person, Tense
+from minicorpus.verb_table import PERSONS, Person, Tense
 
 _PRONOUNS = {"i": "I", "you": "you", "he": "he", "she": "she", "it": "it"}
 
@@ -108,4 +113,110 @@ def invents(english: str, spanish: str) -> str | None:
     return None
 
 
-__all__ = ["frame_translation", "has_table_verb", "invents", "spanish_groups"]
+def partial_translation(sentence: str, subject: str, group: str, clause: str) -> str:
+    """The table's Spanish verb clause with the sentence's subject and time adverb around it, and `…` where
+    words the corpus cannot translate were: "I had a terrible headache yesterday." → "Ayer yo tuve …"."""
+    body = sentence.strip().rstrip(".!?").strip()
+    adverb, position, core = _adverb(body)
+    verb = clause.split(" ", 1)[1] if clause.split(" ", 1)[0] in ("yo", "tú", "él") else clause
+    pronoun = SPANISH_SUBJECT_PRONOUNS.get(_PRONOUNS.get(subject.lower(), ""), None)
+    # a name stays a name; a noun phrase the corpus cannot translate ("my sister") is left out, as `…`
+    who = (
+        pronoun
+        if pronoun is not None
+        else subject
+        if re.fullmatch(r"[A-Z][a-z]+", subject)
+        else "…"
+    )
+    if verb.split(" ", 1)[0] in ("me", "te", "le"):  # gustar: the liker is the indirect object
+        who = "" if who in ("yo", "tú", "") else who if who == "…" else f"a {who}"
+    rest = words(core) - words(f"{subject} {group}")
+    parts = [SPANISH_ADVERBS[adverb]] if position == "initial" else []
+    parts += [f"{who} {verb}".strip()] + (["…"] if rest else [])
+    parts += [SPANISH_ADVERBS[adverb]] if position == "final" else []
+    text = " ".join(parts)
+    return text[0].upper() + text[1:] + ("" if rest and position != "final" else ".")
+
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_TENSES: tuple[Tense, ...] = (
+    "present_simple",
+    "past_simple",
+    "past_participle",
+    "future_will",
+    "future_going_to",
+)
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+@functools.cache
+def corpus_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
+    """Every English and Spanish word a sentence of the tutor corpus can hold, built from the generator's own
+    parts (each verb × tense × person × complement × subject through `spanish_sentence`, every adverb) — what
+    the model was trained on, and so the limit of what its Spanish can be trusted with."""
+    english: set[str] = {
+        "i",
+        "you",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "has",
+        "have",
+        "will",
+        "going",
+        "to",
+    }
+    spanish: set[str] = set()
+    for pairs in ADVERBS.values():
+        for en, es in pairs:
+            english |= words(en)
+            spanish |= words(es)
+    for subject in THIRD_PERSON_SUBJECTS:
+        english |= words(subject)
+    for verb, items in COMPLEMENTS.items():
+        for item in items:
+            english |= words(item.english)
+        for tense in _TENSES:
+            for person in PERSONS:
+                english |= words(_english_group(verb, tense, person))
+                subjects = (
+                    ("I",)
+                    if person == "1sg"
+                    else ("you",)
+                    if person == "2sg"
+                    else THIRD_PERSON_SUBJECTS
+                )
+                for subject in subjects:
+                    for item in items:
+                        frame = Frame(subject, item.english, "", "none")
+                        spanish |= words(spanish_sentence(verb, tense, person, frame))
+    return frozenset(english), frozenset(spanish)
+
+
+def _english_group(verb: str, tense: Tense, person: Person) -> str:
+    from miniagent.tools.forms import correct_group  # the table's verb group for the cell
+
+    return correct_group(verb, tense, person)
+
+
+def unknown_words(english: str, spanish: str) -> tuple[str, ...]:
+    """Words of the pair the corpus never holds (`headache`, `trabajoidoañ`): where the tiny model has never
+    seen a word it cannot translate it, and where it writes one it has never seen it is spelling noise."""
+    known_en, known_es = corpus_vocabulary()
+    return tuple(sorted((words(english) - known_en) | (words(spanish) - known_es)))
+
+
+__all__ = [
+    "corpus_vocabulary",
+    "frame_translation",
+    "has_table_verb",
+    "invents",
+    "partial_translation",
+    "spanish_groups",
+    "unknown_words",
+]

@@ -30,7 +30,13 @@ from miniagent.tutor.classify import classify_tool, shared_proposer
 from miniagent.tutor.explain import decline, explain, tense_facts
 from miniagent.tutor.model import ModelProposer, Proposal
 from miniagent.tutor.parse import Decline, Parse, normalise, parse
-from miniagent.tutor.spanish import frame_translation, has_table_verb, invents
+from miniagent.tutor.spanish import (
+    frame_translation,
+    has_table_verb,
+    invents,
+    partial_translation,
+    unknown_words,
+)
 
 #: Spans for phase 34 (`tutor.correct` › parse, plan › `tool.*`, verify, spanish, explain); without an
 #: OpenTelemetry SDK configured these calls do nothing.
@@ -249,7 +255,8 @@ class GrammarTutor:
         trace: list[dict[str, Any]],
     ) -> str:
         """The corpus's exact Spanish for a frame sentence, else the model's (of the sentence when it agreed
-        with the table, else of the corrected sentence), else the table's Spanish of the verb group."""
+        with the table, else of the corrected sentence) when every word is one it was trained on, else the
+        table's Spanish of the verb group: partial, but never noise."""
         exact = frame_translation(
             reading.correction,
             reading.subject,
@@ -261,24 +268,24 @@ class GrammarTutor:
         if exact is not None:
             trace.append({"step": "spanish", "source": "frame"})
             return exact
-        if accepted is not None and self._plausible(reading, accepted.spanish, trace):
-            trace.append({"step": "spanish", "source": "model"})
-            return str(accepted.spanish)
-        again = self.proposer.propose([reading.correction])[0]
-        if (
-            again.correction == reading.correction
-            and again.error_code == "none"
-            and self._plausible(reading, again.spanish, trace)
-        ):
-            trace.append({"step": "spanish", "source": "model_on_correction"})
-            return str(again.spanish)
+        if unseen := unknown_words(reading.correction, ""):
+            # words the model never saw: whatever it writes for them is noise, so do not ask it again
+            trace.append({"step": "spanish_model_skipped", "unknown_words": unseen})
+        else:
+            if accepted is not None and self._plausible(reading, accepted.spanish, trace):
+                trace.append({"step": "spanish", "source": "model"})
+                return str(accepted.spanish)
+            again = self.proposer.propose([reading.correction])[0]
+            if (
+                again.correction == reading.correction
+                and again.error_code == "none"
+                and self._plausible(reading, again.spanish, trace)
+            ):
+                trace.append({"step": "spanish", "source": "model_on_correction"})
+                return str(again.spanish)
         clause = str(_fact(pad, clause_call)["matches"][0]["spanish"])
-        if reading.person == "3sg" and clause.startswith("él "):
-            # `él` only for `he`; Spanish drops the pronoun, so a noun subject keeps just the verb
-            who = {"he": "él ", "she": "ella "}.get(reading.subject.lower(), "")
-            clause = who + clause[3:]
         trace.append({"step": "spanish", "source": "table_clause"})
-        return clause
+        return partial_translation(reading.correction, reading.subject, reading.expected, clause)
 
     @staticmethod
     def _plausible(reading: Parse, spanish: str | None, trace: list[dict[str, Any]]) -> bool:
@@ -288,6 +295,9 @@ class GrammarTutor:
             return False
         if not has_table_verb(spanish, reading.verb, reading.tense, reading.person):
             trace.append({"step": "spanish_rejected", "spanish": spanish, "why": "no table verb"})
+            return False
+        if unknown := unknown_words(reading.correction, spanish):
+            trace.append({"step": "spanish_rejected", "spanish": spanish, "unknown_words": unknown})
             return False
         invented = invents(reading.correction, spanish)
         if invented is not None:
