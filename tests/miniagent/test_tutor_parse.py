@@ -106,6 +106,8 @@ def test_correct_sentences_are_left_alone(sentence: str) -> None:
         ("Peter watchs TV.", "unsupported"),
         ("He wented home.", "unsupported"),
         ("When I was young I play football.", "unsupported"),
+        ("he is going to eats pizza", "unsupported"),  # eat is one of the 20: not "another verb"
+        ("She is going to swim.", "verb"),
     ],
 )
 def test_out_of_scope_is_declined_with_a_reason(sentence: str, reason: str) -> None:

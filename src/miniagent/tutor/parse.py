@@ -244,7 +244,8 @@ def _read_group(words: list[Token], j: int, person: Person) -> _Group | Decline:
                 or words[k + 2].text[0].isupper()
             ):
                 return Decline("continuous", f"{head} going")
-            return Decline("verb", verb)
+            # `going to eats`: a form of the 20 in a shape the taxonomy has no code for; else another verb
+            return Decline("unsupported" if lx.is_verbish(verb) else "verb", verb)
         if nxt.endswith("ing") and len(nxt) > 4:
             return Decline("continuous", f"{head} {nxt}")
         if _is_verb_form(nxt) or nxt == "been":
