@@ -6,6 +6,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
 from miniserve.host import ModelHost
 from miniserve.metrics import Metrics
 from miniserve.scheduler import Scheduler, make_scheduler
@@ -46,6 +48,9 @@ class ServeState:
     def load(self) -> None:
         """Verify and load the model, warm the tutor, start the scheduler; then ready (or record why not)."""
         try:
+            # One BLAS thread: the worker's matrices are small, and a second thread spinning against the
+            # event loop (and the tutor) on a small machine makes each decode step slower, not faster.
+            threadpool_limits(1, user_api="blas")
             self.host.load()
             self.tutor.load()
             scheduler = make_scheduler(self.host.model, self.settings)
