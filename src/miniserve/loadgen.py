@@ -28,7 +28,11 @@ from lynx_cortex.errors import LynxError
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 #: (share, kind, max_tokens): mostly short answers, some medium, a few long — the mixed workload of §33.
-MIXED: tuple[tuple[float, str, int], ...] = ((0.6, "short", 4), (0.3, "medium", 16), (0.1, "long", 48))
+MIXED: tuple[tuple[float, str, int], ...] = (
+    (0.6, "short", 4),
+    (0.3, "medium", 16),
+    (0.1, "long", 48),
+)
 PROMPTS: tuple[str, ...] = (
     "He",
     "Yesterday I",
@@ -70,7 +74,9 @@ def check_loopback(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def mixed_payloads(count: int, seed: int, *, mix: Sequence[tuple[float, str, int]] = MIXED) -> list[tuple[str, dict[str, Any]]]:
+def mixed_payloads(
+    count: int, seed: int, *, mix: Sequence[tuple[float, str, int]] = MIXED
+) -> list[tuple[str, dict[str, Any]]]:
     """`count` (kind, /v1/generate body) pairs drawn from `mix` with a seeded generator."""
     rng = random.Random(seed)
     shares = [share for share, _, _ in mix]
@@ -126,7 +132,9 @@ async def open_loop(
 ) -> tuple[list[Outcome], float]:
     """Poisson arrivals at `rate`/s for `duration_s`, cycling through `payloads`; (outcomes, wall seconds)."""
     if rate <= 0 or duration_s <= 0 or not payloads:
-        raise LynxError("the load needs a positive rate, a positive duration and at least one payload")
+        raise LynxError(
+            "the load needs a positive rate, a positive duration and at least one payload"
+        )
     rng = random.Random(seed)
     arrivals: list[float] = []
     t = rng.expovariate(rate)
@@ -180,7 +188,9 @@ def _percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return {f"p{q}": round(float(np.percentile(arr, q)), 2) for q in (50, 95, 99)}
 
 
-def summarise(outcomes: Sequence[Outcome], wall_s: float, offered_rps: float | None = None) -> dict[str, Any]:
+def summarise(
+    outcomes: Sequence[Outcome], wall_s: float, offered_rps: float | None = None
+) -> dict[str, Any]:
     """Throughput (answered 200s per second of wall time), latency percentiles (ms, 200s only), queue time,
     and how many requests failed, were refused (429) or timed out; per kind as well."""
     ok = [o for o in outcomes if o.status == 200]
