@@ -204,7 +204,10 @@ def summarise(
         "wall_s": round(wall_s, 3),
         "throughput_rps": round(len(ok) / wall_s, 2) if wall_s > 0 else 0.0,
         "tokens_per_s": round(sum(o.tokens for o in ok) / wall_s, 1) if wall_s > 0 else 0.0,
-        "latency_ms": _percentiles([o.latency_s for o in ok]),
+        "latency_ms": {
+            **_percentiles([o.latency_s for o in ok]),
+            "mean": round(float(np.mean([o.latency_s for o in ok])) * 1000, 2) if ok else None,
+        },
         "queue_ms": {
             "mean": round(float(np.mean(queue)), 2) if queue else None,
             "p95": round(float(np.percentile(queue, 95)), 2) if queue else None,
