@@ -30,6 +30,8 @@ def _state(request: Request) -> ServeState:
 def _ready(state: ServeState) -> Scheduler:
     if not state.ready.is_set() or state.scheduler is None:
         raise HTTPException(503, "the model is still loading", headers={"Retry-After": "1"})
+    if state.scheduler.failure is not None:
+        raise HTTPException(503, "the decoding worker stopped; restart the service")
     return state.scheduler
 
 
@@ -48,6 +50,8 @@ def readyz(request: Request) -> JSONResponse:
         body["reason"] = state.load_error
     elif not state.ready.is_set() or state.scheduler is None:
         body["reason"] = "loading"
+    elif state.scheduler.failure is not None:
+        body["reason"] = f"the decoding worker stopped: {state.scheduler.failure!r}"
     elif state.scheduler.waiting >= state.settings.max_queue > 0:
         body["reason"] = "saturated"
     else:

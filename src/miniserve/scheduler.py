@@ -21,6 +21,7 @@ All model work runs on one worker thread per scheduler; the event loop only enqu
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import queue
 import threading
@@ -36,6 +37,7 @@ from minimodel.mini_gpt import MiniGPT
 from miniserve.settings import SchedulerName, ServeSettings
 
 _STOP = object()  # the sentinel that ends a worker
+log = logging.getLogger("miniserve")
 
 
 class Overloaded(Exception):  # noqa: N818 (a state, not a bug: the HTTP layer turns it into 429)
@@ -202,7 +204,18 @@ class Scheduler(ABC):
             self._run()
         except BaseException as exc:  # a bug in decoding must not leave callers waiting forever
             self.failure = exc
-            raise
+            self._fail_all(exc)
+            log.critical("the %s scheduler stopped", self.name, exc_info=exc)
+
+    def _fail_all(self, error: BaseException) -> None:
+        """Fail every job still waiting (and, in subclasses, decoding): their callers get the error."""
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, Ticket):
+                item.fail(error)
 
     @abstractmethod
     def _run(self) -> None:
@@ -255,6 +268,12 @@ class _BatcherScheduler(Scheduler):
     @property
     def capacity(self) -> int:
         return self.slots
+
+    def _fail_all(self, error: BaseException) -> None:
+        for ticket in self._tickets.values():
+            ticket.fail(error)
+        self._tickets.clear()
+        super()._fail_all(error)
 
     def _admit(self, ticket: Ticket) -> None:
         ticket.begin()

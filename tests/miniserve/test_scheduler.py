@@ -170,3 +170,47 @@ def test_rate_limit_is_429_with_retry_after_per_client() -> None:
     assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 2
     assert limited.json()["error"] == "rate_limited" and "x-request-id" in limited.headers
     assert health.status_code == 200  # probes are never rate limited
+
+
+class _Crash(BaseException):
+    """Escapes `except Exception`: what a real bug in the worker loop would look like."""
+
+
+@pytest.mark.parametrize("error", [MemoryError("a step failed"), _Crash("the loop died")])
+def test_a_failing_step_fails_its_callers_instead_of_hanging(error: BaseException) -> None:
+    state = ServeState.build(ServeSettings(scheduler="continuous", max_inflight=2))
+    state.host.load()
+    scheduler = make_scheduler(state.host.model, state.settings)
+    real_step = scheduler.batcher.step  # type: ignore[attr-defined]
+
+    def explode() -> Any:
+        raise error
+
+    scheduler.batcher.step = explode  # type: ignore[attr-defined]
+    scheduler.start()
+
+    async def run() -> tuple[list[object], object]:
+        tickets = [scheduler.submit(_job(state.host, 5)) for _ in range(4)]
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*(t.result() for t in tickets), return_exceptions=True), timeout=20
+        )
+        scheduler.batcher.step = real_step  # type: ignore[attr-defined]
+        try:
+            after: object = len(
+                (await asyncio.wait_for(scheduler.submit(_job(state.host, 3)).result(), 20)).tokens
+            )
+        except RuntimeError as exc:
+            after = exc
+        return list(outcomes), after
+
+    try:
+        outcomes, after = asyncio.run(run())
+    finally:
+        scheduler.stop()
+    assert all(o is error for o in outcomes)  # nobody is left waiting
+    if isinstance(error, Exception):
+        assert after == 3  # one bad step fails its rows; the scheduler serves on
+    else:
+        assert isinstance(after, RuntimeError) and "stopped" in str(
+            after
+        )  # a dead worker refuses at once
