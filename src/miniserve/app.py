@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from miniserve.errors import install_error_handlers
 from miniserve.middleware import (
     BodyLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     MetricsMiddleware,
     RateLimitMiddleware,
     RequestIdMiddleware,
@@ -28,7 +29,8 @@ from miniserve.state import ServeState
 
 def install_middlewares(app: FastAPI, state: ServeState) -> None:
     """The middleware stack, innermost first (Starlette puts each new one outside the previous ones):
-    body cap → rate limit → metrics/access log → request id (outermost, so every answer carries the id)."""
+    body cap → rate limit → concurrency cap → metrics/access log → request id (outermost, so every answer
+    carries the id)."""
     settings = state.settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -36,6 +38,9 @@ def install_middlewares(app: FastAPI, state: ServeState) -> None:
         rate=settings.rate_per_s,
         burst=settings.rate_burst,
         metrics=state.metrics,
+    )
+    app.add_middleware(
+        ConcurrencyLimitMiddleware, limit=settings.max_concurrent, metrics=state.metrics
     )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -74,6 +74,8 @@ def render(report: dict[str, Any]) -> str:
         f"  answered   {report['ok']}/{report['sent']}  ({report['throughput_rps']} req/s, {report['tokens_per_s']} tok/s)",
         f"  latency    p50 {lat['p50']} ms  p95 {lat['p95']} ms  p99 {lat['p99']} ms",
         f"  queue      mean {queue['mean']} ms  p95 {queue['p95']} ms",
+        f"  in server  p50 {report['server_ms']['p50']} ms  p95 {report['server_ms']['p95']} ms"
+        f"   (client lag p95 {report['client_lag_ms']['p95']} ms)",
         f"  refused    {report['rejected_429']} × 429   errors {report['errors']}   timeouts {report['timeouts']}",
     ]
     return "\n".join(lines)

@@ -62,6 +62,12 @@ class Outcome:
     queue_ms: float | None
     tokens: int
     timeout: bool
+    server_ms: float | None = (
+        None  # the handler's own duration_ms: latency minus this is outside the app
+    )
+    lag_s: float = (
+        0.0  # how late the request left against its scheduled arrival (a saturated client)
+    )
 
 
 def check_loopback(base_url: str) -> str:
@@ -93,22 +99,31 @@ def correct_payloads(count: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def _fire(
-    client: httpx.AsyncClient, path: str, kind: str, body: Mapping[str, Any], t0: float
+    client: httpx.AsyncClient,
+    path: str,
+    kind: str,
+    body: Mapping[str, Any],
+    t0: float,
+    due: float | None = None,
 ) -> Outcome:
     sent = time.perf_counter()
+    lag = max(0.0, sent - t0 - due) if due is not None else 0.0
     try:
         answer = await client.post(path, json=dict(body))
     except httpx.TimeoutException:
-        return Outcome(kind, sent - t0, time.perf_counter() - sent, 0, None, 0, True)
+        return Outcome(kind, sent - t0, time.perf_counter() - sent, 0, None, 0, True, lag_s=lag)
     except httpx.TransportError:
-        return Outcome(kind, sent - t0, time.perf_counter() - sent, 0, None, 0, False)
+        return Outcome(kind, sent - t0, time.perf_counter() - sent, 0, None, 0, False, lag_s=lag)
     latency = time.perf_counter() - sent
-    queue_ms, tokens = None, 0
+    queue_ms, tokens, server_ms = None, 0, None
     if answer.status_code == 200:
         data = answer.json()
         queue_ms = data.get("queue_ms")
+        server_ms = data.get("duration_ms")
         tokens = int(data.get("completion_tokens", 0))
-    return Outcome(kind, sent - t0, latency, answer.status_code, queue_ms, tokens, False)
+    return Outcome(
+        kind, sent - t0, latency, answer.status_code, queue_ms, tokens, False, server_ms, lag
+    )
 
 
 def _client(base_url: str, timeout_s: float) -> httpx.AsyncClient:
@@ -149,7 +164,7 @@ async def open_loop(
             if delay > 0:
                 await asyncio.sleep(delay)
             kind, body = payloads[i % len(payloads)]
-            tasks.append(asyncio.create_task(_fire(client, path, kind, body, t0)))
+            tasks.append(asyncio.create_task(_fire(client, path, kind, body, t0, due=at)))
         outcomes = list(await asyncio.gather(*tasks))
         return outcomes, time.perf_counter() - t0
 
@@ -212,6 +227,10 @@ def summarise(
             "mean": round(float(np.mean(queue)), 2) if queue else None,
             "p95": round(float(np.percentile(queue, 95)), 2) if queue else None,
         },
+        # the handler's own time: when latency ≫ this, the wait is outside the app (socket, parser, client)
+        "server_ms": _percentiles([o.server_ms / 1000 for o in ok if o.server_ms is not None]),
+        # how late requests left the generator: a large p95 means the client, not the server, fell behind
+        "client_lag_ms": _percentiles([o.lag_s for o in outcomes]),
         "by_kind": {
             kind: _percentiles([o.latency_s for o in ok if o.kind == kind])
             for kind in sorted({o.kind for o in outcomes})

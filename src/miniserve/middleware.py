@@ -4,7 +4,7 @@ They are plain ASGI callables (not `BaseHTTPMiddleware`), so a streamed response
 a refusal is written before the app reads a byte. `miniserve.app.install_middlewares` stacks them; the
 outermost runs first:
 
-    request id → metrics/access log → rate limit → body cap → (FastAPI: validation → handler)
+    request id → metrics/access log → concurrency cap → rate limit → body cap → (FastAPI: validation → handler)
 
 so every answer, a 413 or a 429 included, carries `X-Request-ID` and is counted, and a client over its rate
 is refused before its body is read.
@@ -171,6 +171,45 @@ class RateLimitMiddleware:
         )
 
 
+class ConcurrencyLimitMiddleware:
+    """At most `limit` `/v1/*` requests in progress at once; one more is refused at the door (429).
+
+    The schedulers bound their own lines, but a request costs the event loop work before it reaches one
+    (parsing, validation, tokenising) and after (the answer). When the loop itself is the bottleneck, requests
+    would pile up in front of the schedulers, unseen by their admission control; this cap refuses them before
+    any of that work, so overload stays a fast 429 instead of a growing wait.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, metrics: Metrics) -> None:
+        self.app = app
+        self.limit = limit
+        self.active = 0
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            self.metrics.reject("concurrency")
+            await send_json(
+                send,
+                429,
+                {
+                    "error": "overloaded",
+                    "detail": f"{self.limit} requests already in progress; retry in 1 s",
+                    "request_id": request_id_of(scope),
+                },
+                {"Retry-After": "1"},
+            )
+            return
+        self.active += 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+
+
 class BodyLimitMiddleware:
     """413 for a body over `max_bytes`, judged by Content-Length and by the bytes actually received."""
 
@@ -257,6 +296,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 __all__ = [
     "BodyLimitMiddleware",
+    "ConcurrencyLimitMiddleware",
     "MetricsMiddleware",
     "RateLimitMiddleware",
     "RequestIdLogFilter",

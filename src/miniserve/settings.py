@@ -37,6 +37,8 @@ class ServeSettings(BaseModel):
     max_inflight: int = Field(8, ge=1, le=256)
     #: Requests allowed to wait for a slot; one more is refused with 429 and `Retry-After`.
     max_queue: int = Field(64, ge=0, le=100_000)
+    #: `/v1/*` requests in progress at once (all endpoints together); one more is refused with 429 at the door.
+    max_concurrent: int = Field(128, ge=1, le=100_000)
     #: The largest `max_tokens` a `/v1/generate` request may ask for.
     max_tokens: int = Field(64, ge=1, le=4096)
     #: Request bodies larger than this many bytes are refused with 413.

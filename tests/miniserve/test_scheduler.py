@@ -214,3 +214,18 @@ def test_a_failing_step_fails_its_callers_instead_of_hanging(error: BaseExceptio
         assert isinstance(after, RuntimeError) and "stopped" in str(
             after
         )  # a dead worker refuses at once
+
+
+def test_requests_beyond_the_concurrency_cap_are_refused_at_the_door() -> None:
+    settings = ServeSettings(max_concurrent=2, max_inflight=1, max_queue=100, rate_per_s=0)
+    body = {"prompt": "He", "max_tokens": 60}
+    with serve(settings) as live:
+        answers = asyncio.run(_concurrently(live.base, [body] * 8, gap_s=0.0))
+        metrics = httpx.get(f"{live.base}/metrics", trust_env=False).text
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(200) >= 2 and codes.count(429) >= 1 and set(codes) <= {200, 429}
+    refused = [a for a in answers if a.status_code == 429]
+    assert all(
+        a.headers["retry-after"] == "1" and a.json()["error"] == "overloaded" for a in refused
+    )
+    assert 'lynx_serve_rejected_total{reason="concurrency"}' in metrics
