@@ -350,9 +350,8 @@ class _BatcherScheduler(Scheduler):
                 on_done(ticket)
         self.inflight = self.batcher.live
         self.outbox.flush()
-        time.sleep(
-            0
-        )  # give the GIL to the event loop between steps: it parses and answers requests
+        # give the GIL to the event loop between steps: it parses requests and sends answers
+        time.sleep(0)
 
 
 class StaticBatchScheduler(_BatcherScheduler):
