@@ -243,3 +243,31 @@ def test_an_unexpected_error_is_a_500_json_with_the_request_id() -> None:
         "request_id": "r-500",
     }
     assert answer.headers["x-request-id"] == "r-500"
+
+
+def test_a_client_that_leaves_a_stream_frees_its_slot() -> None:
+    settings_ = ServeSettings(scheduler="continuous", max_inflight=1)
+    with serve(settings_) as running:
+        scheduler = running.state.scheduler
+        assert scheduler is not None
+        cancelled: list[int] = []
+        real_cancel = scheduler.batcher.cancel  # type: ignore[attr-defined]
+
+        def spy(handle: int) -> None:
+            cancelled.append(handle)
+            real_cancel(handle)
+
+        scheduler.batcher.cancel = spy  # type: ignore[attr-defined]
+        body = {"prompt": "He", "max_tokens": 64, "stream": True}
+        with running.client() as client, client.stream("POST", "/v1/generate", json=body) as answer:
+            for line in answer.iter_lines():
+                if line.startswith("event: token"):
+                    break  # leave after the first token: the connection closes here
+        for _ in range(500):
+            if cancelled:
+                break
+            threading.Event().wait(0.01)
+        with running.client() as client:
+            after = client.post("/v1/generate", json={"prompt": "He", "max_tokens": 3})
+    assert cancelled, "the abandoned sequence kept its slot"
+    assert after.status_code == 200 and len(after.json()["tokens"]) == 3
