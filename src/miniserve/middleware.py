@@ -38,7 +38,7 @@ log = logging.getLogger("miniserve")
 
 def valid_request_id(raw: str | None) -> str:
     """The client's id when it is 1–64 characters of [A-Za-z0-9._-], else a fresh one (never echo junk)."""
-    if raw is not None and REQUEST_ID.match(raw):
+    if raw is not None and REQUEST_ID.fullmatch(raw):
         return raw
     return uuid.uuid4().hex
 

@@ -11,13 +11,15 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID: Final = re.compile(
+    r"[A-Za-z0-9._-]{1,64}"
+)  # use fullmatch: `$` would accept a final \n
 MAX_SENTENCE: Final = 280
 MAX_PROMPT: Final = 1000
 
 
 def _request_id(value: str | None) -> str | None:
-    if value is not None and not REQUEST_ID.match(value):
+    if value is not None and not REQUEST_ID.fullmatch(value):
         raise ValueError("request_id must be 1 to 64 characters of A-Z a-z 0-9 . _ -")
     return value
 

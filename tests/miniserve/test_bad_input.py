@@ -28,6 +28,7 @@ TABLE: list[tuple[str, Any, dict[str, str], int, str]] = [
     (CORRECT, {"sentence": "He walk\x00s."}, {}, 422, "sentence"),
     (CORRECT, {"sentence": "He walk.", "request_id": "bad id!"}, {}, 422, "request_id"),
     (CORRECT, {"sentence": "He walk.", "request_id": "r" * 65}, {}, 422, "request_id"),
+    (CORRECT, {"sentence": "He walk.", "request_id": "abc\n"}, {}, 422, "request_id"),
     (CORRECT, {"sentence": "He walk.", "request_id": 7}, {}, 422, "request_id"),
     (CORRECT, {"sentence": "He walk.", "learner": "x"}, {}, 422, "learner"),
     (CORRECT, b"not json", JSON, 422, "body"),

@@ -153,7 +153,7 @@ def test_request_id_is_echoed_or_replaced(live: Live) -> None:
     assert kept.headers["x-request-id"] == "trace.42_a-b"
     for answer in (junk, long, none):
         rid = answer.headers["x-request-id"]
-        assert REQUEST_ID.match(rid) and rid not in ("bad id with spaces", "a" * 65)
+        assert REQUEST_ID.fullmatch(rid) and rid not in ("bad id with spaces", "a" * 65)
 
 
 _HEADER_TEXT = st.text(
@@ -167,8 +167,8 @@ def test_any_request_id_header_comes_back_valid(live: Live, header: str) -> None
     with live.client() as client:
         answer = client.get("/healthz", headers={"X-Request-ID": header})
     rid = answer.headers["x-request-id"]
-    assert REQUEST_ID.match(rid)
-    assert (rid == header) == bool(REQUEST_ID.match(header))
+    assert REQUEST_ID.fullmatch(rid)
+    assert (rid == header) == bool(REQUEST_ID.fullmatch(header))
 
 
 def test_metrics_lists_routes_and_gauges(live: Live) -> None:
