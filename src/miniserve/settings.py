@@ -36,7 +36,7 @@ class ServeSettings(BaseModel):
     #: Continuous batching: sequences decoding at once (the KV cache's slots).
     max_inflight: int = Field(8, ge=1, le=256)
     #: Requests allowed to wait for a slot; one more is refused with 429 and `Retry-After`.
-    max_queue: int = Field(64, ge=0, le=100_000)
+    max_queue: int = Field(64, ge=1, le=100_000)
     #: `/v1/*` requests in progress at once (all endpoints together); one more is refused with 429 at the door.
     max_concurrent: int = Field(128, ge=1, le=100_000)
     #: The largest `max_tokens` a `/v1/generate` request may ask for.
@@ -48,7 +48,7 @@ class ServeSettings(BaseModel):
     #: … and the bucket's size (the burst a client may send at once).
     rate_burst: int = Field(400, ge=1, le=1_000_000)
     #: Corrections allowed to wait for the tutor's worker before 429.
-    tutor_queue: int = Field(64, ge=0, le=100_000)
+    tutor_queue: int = Field(64, ge=1, le=100_000)
     #: Corrections remembered (the tutor is deterministic: same sentence, same answer); 0 turns it off.
     tutor_cache: int = Field(4096, ge=0, le=1_000_000)
 

@@ -141,23 +141,36 @@ def test_static_batches_answer_together_continuous_does_not(name: str, together:
     assert (short >= 0.8 * long) is together, (short, long)
 
 
+async def _burst(base: str, path: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=base, timeout=60, trust_env=False) as client:
+        return list(await asyncio.gather(*(client.post(path, json=b) for b in bodies)))
+
+
 def test_http_queue_full_is_429_with_retry_after() -> None:
-    with (
-        serve(ServeSettings(scheduler="continuous", max_queue=0, tutor_queue=0)) as live,
-        live.client() as client,
-    ):
-        generated = client.post("/v1/generate", json={"prompt": "He"})
-        corrected = client.post("/v1/grammar/correct", json={"sentence": "She walk to the park."})
-        ready = client.get("/readyz")
-        metrics = client.get("/metrics").text
-    for answer in (generated, corrected):
-        assert answer.status_code == 429, answer.text
-        assert int(answer.headers["retry-after"]) >= 1
-        assert answer.json()["error"] == "overloaded"
-    assert (
-        ready.status_code == 200
-    )  # nobody waiting: 0 >= 0 is not "saturated" when no queue is allowed
-    assert 'lynx_serve_rejected_total{reason="queue_full"} 2' in metrics
+    settings = ServeSettings(
+        scheduler="continuous", max_inflight=1, max_queue=1, tutor_queue=1, tutor_cache=0
+    )
+    sentences = ["She walk to the park.", "He goed home.", "I has a dog.", "She will to go."]
+    with serve(settings) as live:
+        generated = asyncio.run(
+            _burst(live.base, "/v1/generate", [{"prompt": "He", "max_tokens": 60}] * 6)
+        )
+        corrected = asyncio.run(
+            _burst(live.base, "/v1/grammar/correct", [{"sentence": s} for s in sentences * 2])
+        )
+        ready = httpx.get(f"{live.base}/readyz", trust_env=False)
+        metrics = httpx.get(f"{live.base}/metrics", trust_env=False).text
+    for answers in (generated, corrected):
+        codes = [a.status_code for a in answers]
+        assert set(codes) == {200, 429}, (
+            codes
+        )  # some served, the rest refused at once: nothing else
+        for answer in answers:
+            if answer.status_code == 429:
+                assert int(answer.headers["retry-after"]) >= 1
+                assert answer.json()["error"] == "overloaded"
+    assert ready.status_code == 200  # the burst is over: nobody waits, ready again
+    assert 'lynx_serve_rejected_total{reason="queue_full"}' in metrics
 
 
 def test_rate_limit_is_429_with_retry_after_per_client() -> None:
