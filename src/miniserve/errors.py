@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from miniserve.middleware import HEADER, request_id_of
-from miniserve.scheduler import Overloaded
+from miniserve.tickets import Overloaded
 
 log = logging.getLogger("miniserve")
 

@@ -15,9 +15,10 @@ from miniinfer.sampling import Greedy, Strategy, Temperature
 from miniserve.errors import FieldError
 from miniserve.host import GrammarError
 from miniserve.middleware import request_id_of
-from miniserve.scheduler import Scheduler, Ticket
+from miniserve.scheduler import Scheduler
 from miniserve.schemas import CorrectRequest, GenerateRequest
 from miniserve.state import ServeState
+from miniserve.tickets import Ticket
 
 router = APIRouter()
 

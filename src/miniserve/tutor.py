@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from miniagent.tutor.tutor import GrammarTutor
-from miniserve.scheduler import Overloaded
+from miniserve.tickets import Overloaded
 
 WARM_UP = "Yesterday she goed to the market."
 

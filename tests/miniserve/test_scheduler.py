@@ -12,9 +12,10 @@ from tests.miniserve.conftest import serve
 from miniinfer.continuous import DecodeRequest
 from miniinfer.generate import generate
 from miniinfer.sampling import Greedy
-from miniserve.scheduler import Overloaded, make_scheduler
+from miniserve.scheduler import make_scheduler
 from miniserve.settings import SCHEDULERS, ServeSettings
 from miniserve.state import ServeState
+from miniserve.tickets import Overloaded
 
 pytestmark = pytest.mark.xdist_group("miniserve")
 
