@@ -50,9 +50,14 @@ def test_without_batching_a_burst_takes_longer_than_with_it() -> None:
 
 
 def test_elbow_is_the_smallest_setting_near_the_best() -> None:
-    assert elbow({1: 10.0, 2: 19.0, 4: 30.0, 8: 31.0, 16: 30.5}) == 4
-    assert elbow({1: 5.0}) == 1
-    assert elbow({1: 10.0, 2: 9.0}, share=0.9) == 1
+    tput = {1: 10.0, 2: 19.0, 4: 30.0, 8: 31.0, 16: 30.5}
+    assert elbow(tput, {1: 900.0, 2: 500.0, 4: 120.0, 8: 100.0, 16: 140.0}) == 4
+    # below capacity every setting keeps up: the tail decides (one slot queues, many slots share steps)
+    assert elbow({1: 60.0, 2: 60.0, 4: 60.0}, {1: 260.0, 2: 71.0, 4: 107.0}) == 2
+    assert elbow({1: 5.0}, {1: 50.0}) == 1
+    assert (
+        elbow({1: 10.0, 2: 30.0}, {1: 10.0, 2: 500.0}) == 2
+    )  # nothing is both: the best throughput
 
 
 def test_summary_counts_and_percentiles() -> None:

@@ -37,6 +37,29 @@ def measure(
     return report
 
 
+def capacity(
+    settings: dict[str, object],
+    *,
+    clients: int,
+    duration_s: float,
+    seed: int,
+    mix: tuple[tuple[float, str, int], ...] = MIXED,
+) -> float:
+    """Answered requests per second with `clients` closed-loop clients: what the service can sustain."""
+    report = bench_service(
+        url=None,
+        scheduler=str(settings.get("scheduler", "continuous")),
+        endpoint="generate",
+        rate=1.0,
+        clients=clients,
+        duration_s=duration_s,
+        seed=seed,
+        settings=settings,
+        payloads=mixed_payloads(1024, seed, mix=mix),
+    )
+    return float(report["throughput_rps"])
+
+
 def measure_all(
     variants: dict[str, dict[str, object]],
     *,
@@ -52,4 +75,4 @@ def measure_all(
     }
 
 
-__all__ = ["COLOURS", "SCHEDULER_ORDER", "measure", "measure_all"]
+__all__ = ["COLOURS", "SCHEDULER_ORDER", "capacity", "measure", "measure_all"]

@@ -3,9 +3,10 @@
 Little's law says the mean number of requests in the system equals the throughput times the mean time each
 spends there (L = λ·W, queue wait included). With too few slots the service cannot hold the L the offered
 load needs: the queue grows and W with it. Past the elbow, more slots buy almost no throughput and only
-memory (each slot is a full KV cache row). For each MAX_INFLIGHT the lab measures throughput X, mean latency
-W and p95, and reports L = X·W; the elbow is the smallest MAX_INFLIGHT whose throughput reaches 95 % of the
-best one measured (so its p95 is also close to the best).
+memory (each slot is a full KV cache row) — and, below capacity, latency: a step over more rows costs more, so
+each request shares its steps with more others. For each MAX_INFLIGHT the lab measures throughput X, mean
+latency W and p95, and reports L = X·W; the elbow is the smallest MAX_INFLIGHT whose throughput reaches 95 % of
+the best one measured *and* whose p95 is within 1.5× of the best p95.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ from lynx_cortex.registry import LabContext, lab
 from miniserve.labs.common import measure_all
 
 ELBOW_SHARE = 0.95
+ELBOW_P95 = 1.5
 
 
-def elbow(throughput: Mapping[int, float], share: float = ELBOW_SHARE) -> int:
-    """The smallest setting whose throughput is at least `share` of the best."""
-    best = max(throughput.values())
-    return min(k for k, v in throughput.items() if v >= share * best)
+def elbow(
+    throughput: Mapping[int, float],
+    p95: Mapping[int, float],
+    share: float = ELBOW_SHARE,
+    slack: float = ELBOW_P95,
+) -> int:
+    """The smallest setting within `share` of the best throughput and `slack` × the best p95 (if none is
+    both, the one with the best throughput)."""
+    best_x, best_p95 = max(throughput.values()), min(p95.values())
+    good = [k for k in throughput if throughput[k] >= share * best_x and p95[k] <= slack * best_p95]
+    return min(good) if good else max(throughput, key=lambda k: throughput[k])
 
 
 @lab("33-little-law", title="Little's law: sweep MAX_INFLIGHT, find the elbow")
@@ -60,7 +69,10 @@ def little_law(ctx: LabContext) -> Mapping[str, Any]:
             "queue_mean_ms": r["queue_ms"]["mean"],
             "rejected_429": r["rejected_429"],
         }
-    chosen = elbow({k: table[str(k)]["throughput_rps"] for k in sweep})
+    chosen = elbow(
+        {k: table[str(k)]["throughput_rps"] for k in sweep},
+        {k: table[str(k)]["p95_ms"] for k in sweep},
+    )
     fig, (left, right) = figure(1, 2, width=10.0, height=4.0)
     left.plot(
         sweep, [table[str(k)]["throughput_rps"] for k in sweep], marker="o", label="throughput"
@@ -91,4 +103,4 @@ def little_law(ctx: LabContext) -> Mapping[str, Any]:
     return {"sweep": table, "elbow_max_inflight": chosen, "offered_rps": float(cfg["rate"])}
 
 
-__all__ = ["ELBOW_SHARE", "elbow", "little_law"]
+__all__ = ["ELBOW_P95", "ELBOW_SHARE", "elbow", "little_law"]

@@ -6,9 +6,12 @@ kernel (`miniinfer.continuous`), so what differs is the policy: static waits up 
 batch and answers when its longest row is done; continuous admits and retires at every step. The table holds
 throughput, p50/p95/p99 latency and queue time; the PNG shows the percentiles and throughput side by side.
 
-The break serves the same load without batching (`none`): every request waits for all the ones before it,
-so once the offered rate passes one-request-at-a-time capacity the queue grows for the whole run — p95 goes
-up several-fold and throughput falls to the unbatched ceiling, while continuous batching keeps up.
+The break serves long answers without batching (`none`). It first measures what one-at-a-time serving
+sustains on this machine (closed loop), then offers `OVERLOAD` times that rate to both variants: without
+batching every request waits for all the ones before it, the queue grows for the whole run, p95 goes up
+several-fold and throughput stays at the unbatched ceiling, while continuous batching keeps up. (A fixed rate
+would not do: on a quiet machine the tiny model serves one-at-a-time faster than a loaded machine serves
+batched.)
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from typing import Any
 from lynx_cortex.labkit import settings
 from lynx_cortex.plotting import figure, save_png
 from lynx_cortex.registry import BreakOutcome, LabContext, breaks, lab
-from miniserve.labs.common import COLOURS, SCHEDULER_ORDER, measure_all
+from miniserve.labs.common import COLOURS, SCHEDULER_ORDER, capacity, measure_all
 
-#: Break: p95 without batching at least this many times continuous's, throughput at most 1/ratio of it.
+#: Break: offer this multiple of the unbatched capacity; detected when p95 without batching is at least
+#: P95_RATIO times continuous's and continuous answers at least THROUGHPUT_RATIO times as many requests.
+OVERLOAD = 1.4
 P95_RATIO = 2.0
-THROUGHPUT_RATIO = 1.2
-LONG_ONLY = ((1.0, "long", 48),)
+THROUGHPUT_RATIO = 1.1
+LONG_ONLY = ((1.0, "long", 64),)  # the longest answers a request may ask for: batching matters most
 
 
 def _plot(ctx: LabContext, table: Mapping[str, Mapping[str, Any]], rate: float, name: str) -> None:
@@ -111,21 +116,27 @@ def no_batching_break(ctx: LabContext) -> BreakOutcome:
     cfg = settings(
         ctx,
         {
-            "smoke": {"rate": 40.0, "duration_s": 2.0, "max_inflight": 8},
-            "default": {"rate": 40.0, "duration_s": 6.0, "max_inflight": 8},
+            "smoke": {"probe_s": 1.5, "duration_s": 2.0, "max_inflight": 8},
+            "default": {"probe_s": 3.0, "duration_s": 6.0, "max_inflight": 8},
         },
     )
+    broken_settings: dict[str, object] = {"scheduler": "none", "max_queue": 10_000}
+    unbatched = capacity(
+        broken_settings, clients=8, duration_s=float(cfg["probe_s"]), seed=ctx.seed, mix=LONG_ONLY
+    )
+    cfg["unbatched_capacity_rps"] = unbatched
+    cfg["rate"] = rate = round(OVERLOAD * unbatched, 1)
     variants = {
         "continuous": {
             "scheduler": "continuous",
             "max_inflight": cfg["max_inflight"],
             "max_queue": 10_000,
         },
-        "none": {"scheduler": "none", "max_queue": 10_000},
+        "none": broken_settings,
     }
     table = measure_all(
         variants,
-        rate=float(cfg["rate"]),
+        rate=rate,
         duration_s=float(cfg["duration_s"]),
         seed=ctx.seed,
         desc="with and without batching",
@@ -142,10 +153,10 @@ def no_batching_break(ctx: LabContext) -> BreakOutcome:
             f"without batching p95 is {p95_ratio:.1f}× continuous's "
             f"({broken['latency_ms']['p95']:.0f} vs {healthy['latency_ms']['p95']:.0f} ms) and it answers "
             f"{broken['throughput_rps']:.1f} req/s against {healthy['throughput_rps']:.1f} at an offered "
-            f"{cfg['rate']:g} req/s"
+            f"{rate:g} req/s ({OVERLOAD:g}× the {unbatched:.1f} req/s served one at a time)"
         ),
         detected=p95_ratio >= P95_RATIO and tput_ratio >= THROUGHPUT_RATIO,
     )
 
 
-__all__ = ["P95_RATIO", "THROUGHPUT_RATIO", "batching_schedulers", "no_batching_break"]
+__all__ = ["OVERLOAD", "P95_RATIO", "THROUGHPUT_RATIO", "batching_schedulers", "no_batching_break"]
