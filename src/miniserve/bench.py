@@ -1,4 +1,9 @@
-"""`lynx bench serve`: one load test of the service — started here in its own process, or one already running."""
+"""`lynx bench serve`: one load test of the service — started here in its own process, or one already running.
+
+A service started here runs without the per-client rate limit (`rate_per_s=0`): all the load comes from one
+address, so the limit would refuse the load generator rather than measure the service. Against `--url`, the
+running service's own limit applies (and its 429s are counted).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +41,8 @@ def bench_service(
     """Warm the service up for a second, then offer the load; the report of `loadgen.summarise` plus setup."""
     if url is not None:
         check_loopback(url)
-    spawned = {"scheduler": scheduler, **(settings or {})}
+    # every simulated client shares 127.0.0.1: the per-client rate limit would measure itself, not the service
+    spawned = {"scheduler": scheduler, "rate_per_s": 0, **(settings or {})}
     context = nullcontext(url) if url is not None else live_service(spawned)
     path = PATHS[endpoint]
     if payloads is None:

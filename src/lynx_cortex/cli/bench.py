@@ -121,7 +121,8 @@ def bench_serve(
 
     \b
     Loopback only. Without --url a service is started in its own process (so client and server do not
-    share an interpreter) and stopped afterwards. Timings on a shared machine are noisy: compare
+    share an interpreter), without the per-client rate limit (all load comes from 127.0.0.1), and
+    stopped afterwards. Timings on a shared machine are noisy: compare
     runs made side by side, not against numbers from elsewhere.
 
     \b
