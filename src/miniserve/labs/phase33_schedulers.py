@@ -26,9 +26,9 @@ from miniserve.labs.common import COLOURS, SCHEDULER_ORDER, capacity, measure_al
 
 #: Break: offer this multiple of the unbatched capacity; detected when p95 without batching is at least
 #: P95_RATIO times continuous's and continuous answers at least THROUGHPUT_RATIO times as many requests.
-OVERLOAD = 1.4
-P95_RATIO = 2.0
-THROUGHPUT_RATIO = 1.1
+OVERLOAD = 2.0
+P95_RATIO = 1.5
+THROUGHPUT_RATIO = 1.2
 LONG_ONLY = ((1.0, "long", 64),)  # the longest answers a request may ask for: batching matters most
 
 
@@ -116,13 +116,13 @@ def no_batching_break(ctx: LabContext) -> BreakOutcome:
     cfg = settings(
         ctx,
         {
-            "smoke": {"probe_s": 1.5, "duration_s": 2.0, "max_inflight": 8},
-            "default": {"probe_s": 3.0, "duration_s": 6.0, "max_inflight": 8},
+            "smoke": {"probe_s": 2.5, "duration_s": 2.0, "max_inflight": 16},
+            "default": {"probe_s": 4.0, "duration_s": 6.0, "max_inflight": 16},
         },
     )
     broken_settings: dict[str, object] = {"scheduler": "none", "max_queue": 10_000}
     unbatched = capacity(
-        broken_settings, clients=8, duration_s=float(cfg["probe_s"]), seed=ctx.seed, mix=LONG_ONLY
+        broken_settings, clients=16, duration_s=float(cfg["probe_s"]), seed=ctx.seed, mix=LONG_ONLY
     )
     cfg["unbatched_capacity_rps"] = unbatched
     cfg["rate"] = rate = round(OVERLOAD * unbatched, 1)
