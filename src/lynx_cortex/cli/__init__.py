@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "struct": "lynx_cortex.cli.struct:struct",
     "mcp": "lynx_cortex.cli.mcp:group",
     "tutor": "lynx_cortex.cli.tutor:tutor",
+    "serve": "lynx_cortex.cli.serve:serve",
 }
 
 

@@ -1,0 +1,1 @@
+"""miniserve's labs and break (phase 33); `lynx_cortex.catalog` imports every module here."""

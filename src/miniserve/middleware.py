@@ -1,0 +1,309 @@
+"""The service's ASGI middlewares: request id, metrics and access log, rate limit, body cap.
+
+They are plain ASGI callables (not `BaseHTTPMiddleware`), so a streamed response passes through untouched and
+a refusal is written before the app reads a byte. `miniserve.app.install_middlewares` stacks them; the
+outermost runs first:
+
+    request id → metrics/access log → concurrency cap → rate limit → body cap → (FastAPI: validation → handler)
+
+so every answer, a 413 or a 429 included, carries `X-Request-ID` and is counted, and a client over its rate
+is refused before its body is read.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from miniserve.metrics import Metrics
+from miniserve.schemas import REQUEST_ID
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+HEADER = "x-request-id"
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+log = logging.getLogger("miniserve")
+
+
+def valid_request_id(raw: str | None) -> str:
+    """The client's id when it is 1–64 characters of [A-Za-z0-9._-], else a fresh one (never echo junk)."""
+    if raw is not None and REQUEST_ID.fullmatch(raw):
+        return raw
+    return uuid.uuid4().hex
+
+
+def request_id_of(scope: Scope) -> str:
+    return str(scope.get("state", {}).get("request_id", request_id_var.get()))
+
+
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    data = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": data})
+
+
+class RequestIdMiddleware:
+    """X-Request-ID in (validated), echoed on the response, set for every log line of the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = None
+        for key, value in scope.get("headers", []):
+            if key == HEADER.encode():
+                raw = value.decode("latin-1")
+        rid = valid_request_id(raw)
+        scope.setdefault("state", {})["request_id"] = rid  # in place: outer handlers see it too
+        token = request_id_var.set(rid)
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != HEADER.encode()]
+                message["headers"] = [*headers, (HEADER.encode(), rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    """Counts every answer per route template and status, times it, and writes one access-log line."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            seconds = time.perf_counter() - started
+            self.metrics.observe(route, scope["method"], status, seconds)
+            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, seconds * 1000)
+
+
+class TokenBucket:
+    """`rate` tokens per second up to `burst`; a request takes one (thread-safe, monotonic clock)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str, now: float | None = None) -> float:
+        """0 if the request may go, else the seconds until a token is available."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(client, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[client] = (tokens, now)
+            if len(self._buckets) > 100_000:  # forget full buckets: they equal a new client's
+                for key in [k for k, (t, _) in self._buckets.items() if t >= self.burst]:
+                    del self._buckets[key]
+            return (1.0 - tokens) / self.rate
+
+
+class RateLimitMiddleware:
+    """Per-client (peer address) token bucket on `/v1/*`: 429 with `Retry-After` when the bucket is empty."""
+
+    def __init__(self, app: ASGIApp, rate: float, burst: int, metrics: Metrics) -> None:
+        self.app = app
+        self.bucket = TokenBucket(rate, burst) if rate > 0 else None
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.bucket is None or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client") or ("unknown", 0)
+        wait = self.bucket.take(str(client[0]))
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        self.metrics.reject("rate_limit")
+        retry = max(1, math.ceil(wait))
+        await send_json(
+            send,
+            429,
+            {
+                "error": "rate_limited",
+                "detail": f"too many requests from this client; retry in {retry} s",
+                "request_id": request_id_of(scope),
+            },
+            {"Retry-After": str(retry)},
+        )
+
+
+class ConcurrencyLimitMiddleware:
+    """At most `limit` `/v1/*` requests in progress at once; one more is refused at the door (429).
+
+    The schedulers bound their own lines, but a request costs the event loop work before it reaches one
+    (parsing, validation, tokenising) and after (the answer). When the loop itself is the bottleneck, requests
+    would pile up in front of the schedulers, unseen by their admission control; this cap refuses them before
+    any of that work, so overload stays a fast 429 instead of a growing wait.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, metrics: Metrics) -> None:
+        self.app = app
+        self.limit = limit
+        self.active = 0
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            self.metrics.reject("concurrency")
+            await send_json(
+                send,
+                429,
+                {
+                    "error": "overloaded",
+                    "detail": f"{self.limit} requests already in progress; retry in 1 s",
+                    "request_id": request_id_of(scope),
+                },
+                {"Retry-After": "1"},
+            )
+            return
+        self.active += 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+
+
+class BodyLimitMiddleware:
+    """413 for a body over `max_bytes`, judged by Content-Length and by the bytes actually received."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        await send_json(
+            send,
+            413,
+            {
+                "error": "body_too_large",
+                "field": "body",
+                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "request_id": request_id_of(scope),
+            },
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes or declared < 0:
+                    await self._refuse(scope, send)
+                    return
+        chunks: list[bytes] = []
+        size = 0
+        while (
+            True
+        ):  # read the whole (small) body here, so an oversized stream is refused before the app
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Puts the current request's id on every record (`%(request_id)s`); '-' outside a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One line per record with the request id; phase 34's JSON logs replace this formatter."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdLogFilter())
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"
+        )
+    )
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+__all__ = [
+    "BodyLimitMiddleware",
+    "ConcurrencyLimitMiddleware",
+    "MetricsMiddleware",
+    "RateLimitMiddleware",
+    "RequestIdLogFilter",
+    "RequestIdMiddleware",
+    "TokenBucket",
+    "configure_logging",
+    "request_id_of",
+    "request_id_var",
+    "valid_request_id",
+]
