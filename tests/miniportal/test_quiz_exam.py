@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -271,6 +271,8 @@ def test_phases_list_marks_unwritten_guides(logged_in: Open) -> None:
         ["/phases/00/quiz", "/exams/a13-conjugation", "/exams/foundations-to-tokens"]
     ),
 )
+@example(values={"a-q-00-01": "²"}, path="/phases/00/quiz")  # isdigit() but not int(): was a 500
+@example(values={"a-q-00-01": "٣"}, path="/phases/00/quiz")  # an Arabic-Indic 3: int() reads it
 def test_any_form_gets_a_graded_page_or_a_400_never_a_500(
     logged_in: Open, get_csrf: Csrf, values: dict[str, str], path: str
 ) -> None:

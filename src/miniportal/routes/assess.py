@@ -31,9 +31,11 @@ def _raw(question: Question, fields: dict[str, str]) -> str | list[int] | None:
     if question.kind == "single":
         if value is None or not value.strip():
             return None
-        if not value.strip().isdigit() or len(value.strip()) > 3:
+        number = value.strip()
+        # isdigit() is also true of '²' and '٣', which int() refuses or reads as another number: ASCII only
+        if not (number.isascii() and number.isdigit()) or len(number) > 3:
             raise PortalError(f"{question.id}: choose one of the numbered answers")
-        return [int(value) - 1]
+        return [int(number) - 1]
     return value
 
 
