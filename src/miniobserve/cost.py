@@ -22,6 +22,7 @@ import os
 import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,10 +91,21 @@ class CostTracker:
     metrics: Metrics | None = None
     clock: Callable[[], float] = time.thread_time
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _costs: list[float] = field(default_factory=list, repr=False)
-    _usage: list[tuple[float, int]] = field(default_factory=list, repr=False)
+    #: Per-request records kept for the quantiles and `usage()`: the last `window` (a service runs for months;
+    #: the totals below count every request).
+    window: int = 100_000
+    _costs: deque[float] = field(default_factory=deque, repr=False)
+    _usage: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
     _cpu: float = 0.0
     _tokens: int = 0
+    _count: int = 0
+    _usd: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise ObserveError(f"window must be >= 1, got {self.window}")
+        self._costs = deque(maxlen=self.window)
+        self._usage = deque(maxlen=self.window)
 
     def record(self, cpu_seconds: float, tokens: int) -> float:
         """Account one request; returns its cost in USD."""
@@ -105,6 +117,8 @@ class CostTracker:
             self._usage.append((cpu_seconds, tokens))
             self._cpu += cpu_seconds
             self._tokens += tokens
+            self._count += 1
+            self._usd += cpu_usd + token_usd
         if self.metrics is not None:
             self.metrics.observe_cost(cpu_seconds, tokens, cpu_usd, token_usd)
         return cpu_usd + token_usd
@@ -122,22 +136,22 @@ class CostTracker:
             usage.usd = self.record(usage.cpu_seconds, usage.tokens)
 
     def usage(self) -> tuple[tuple[float, int], ...]:
-        """(CPU seconds, tokens) of every request recorded so far, in order (to re-price or plot them)."""
+        """(CPU seconds, tokens) of the last `window` requests, in order (to re-price or plot them)."""
         with self._lock:
             return tuple(self._usage)
 
     def summary(self) -> dict[str, Any]:
-        """Totals, the mean/p50/p95 cost of a request, and the headline: USD per 1,000 requests."""
+        """Totals and the mean over every request, the p50/p95 cost over the last `window`, and the headline:
+        USD per 1,000 requests."""
         with self._lock:
-            costs = list(self._costs)
-            cpu, tokens = self._cpu, self._tokens
-        n = len(costs)
-        mean = sum(costs) / n if n else 0.0
+            costs = list(self._costs)  # the last `window` requests: the quantiles' sample
+            cpu, tokens, n, usd = self._cpu, self._tokens, self._count, self._usd
+        mean = usd / n if n else 0.0
         return {
             "requests": n,
             "cpu_seconds": cpu,
             "tokens": tokens,
-            "usd": sum(costs),
+            "usd": usd,
             "usd_per_request_mean": mean,
             "usd_per_request_p50": statistics.median(costs) if n else 0.0,
             "usd_per_request_p95": nearest_rank(costs, 0.95),

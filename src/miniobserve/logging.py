@@ -166,7 +166,12 @@ class RequestIdMiddleware:
                 _ERRORS.error("unhandled exception", exc_info=exc)
             trace_id = scope.get(TRACE_ID_SCOPE_KEY)
             error = JSONResponse(
-                {"detail": "Internal Server Error", "request_id": request_id},
+                # the shape of every error body of ours (`error`, `detail`) — the id is what to quote
+                {
+                    "error": "internal",
+                    "detail": "an internal error; quote the request id",
+                    "request_id": request_id,
+                },
                 status_code=500,
                 headers={TRACE_HEADER: trace_id} if trace_id else None,
             )

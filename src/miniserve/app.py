@@ -2,8 +2,9 @@
 
 The app answers `/healthz` at once; the model is verified and loaded on a background thread (started by the
 lifespan), and `/readyz` says 503 until it is ready. `install_middlewares` is the one place where request
-handling is wrapped — phase 34's instrumentation goes in there — and `Metrics.render` the one place metrics are
-written. Run it with `lynx serve` or `uvicorn miniserve.app:create_app_from_env --factory`.
+handling is wrapped: the service's own admission control inside, phase 34's `miniobserve` outside it (request
+ids, spans, JSON access logs, Prometheus metrics on `/metrics`). Run it with `lynx serve` or
+`uvicorn miniserve.app:create_app_from_env --factory`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from miniobserve import instrument, setup_tracing
 from miniserve.errors import install_error_handlers
 from miniserve.middleware import (
     BodyLimitMiddleware,
     ConcurrencyLimitMiddleware,
-    MetricsMiddleware,
     RateLimitMiddleware,
-    RequestIdMiddleware,
 )
 from miniserve.routes import router
 from miniserve.settings import ServeSettings
@@ -29,8 +29,8 @@ from miniserve.state import ServeState
 
 def install_middlewares(app: FastAPI, state: ServeState) -> None:
     """The middleware stack, innermost first (Starlette puts each new one outside the previous ones):
-    body cap → rate limit → concurrency cap → metrics/access log → request id (outermost, so every answer
-    carries the id)."""
+    body cap → rate limit → concurrency cap → metrics → access log → span → request id (outermost, so every
+    answer, a 413 or 429 included, carries the id and is counted, logged and traced)."""
     settings = state.settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -42,8 +42,12 @@ def install_middlewares(app: FastAPI, state: ServeState) -> None:
     app.add_middleware(
         ConcurrencyLimitMiddleware, limit=settings.max_concurrent, metrics=state.metrics
     )
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    tracing = (
+        setup_tracing("lynx-tutor", settings.tracing, settings.trace_ratio)
+        if settings.tracing != "none"
+        else None
+    )
+    instrument(app, metrics=state.metrics.observe, tracing=tracing, cost=state.cost or False)
 
 
 def create_app(

@@ -19,10 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from miniserve.middleware import HEADER, request_id_of
+from miniobserve.logging import REQUEST_ID_HEADER as HEADER
+from miniserve.middleware import request_id_of
 from miniserve.tickets import Overloaded
 
-log = logging.getLogger("miniserve")
+log = logging.getLogger("lynx.serve")
 
 
 class FieldError(Exception):

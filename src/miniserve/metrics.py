@@ -1,90 +1,50 @@
-"""A minimal Prometheus text exposition: request counters and latency histograms per route, a few gauges.
-
-Phase 34's `miniobserve` brings the full registry (and tracing, JSON logs, cost); until the app is wired to it,
-this module is the one place that records and renders metrics (`Metrics.render()`), so swapping it is a
-one-function change in `miniserve.app`.
+"""The service's metrics: `miniobserve.Metrics` (HTTP, generation, queue, batch, cost — phase 34's names, the
+ones the Grafana dashboard and alert rules query) plus the few series only a server with admission control
+has, registered in the same `prometheus_client` registry so one `/metrics` scrape returns them all.
 """
 
 from __future__ import annotations
 
-import bisect
-import threading
-from collections import defaultdict
 from collections.abc import Callable
 
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-PREFIX = "lynx_serve_"
+from prometheus_client import Counter, Gauge
+
+from miniobserve import Metrics
+
+#: Series of this service beyond miniobserve's table, as `lynx_serve_<name>`.
+GAUGES = ("model_ready", "inflight_sequences", "tutor_waiting", "tutor_cache_hits")
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _labels(**labels: str) -> str:
-    body = ",".join(f'{key}="{_escape(value)}"' for key, value in labels.items())
-    return "{" + body + "}" if body else ""
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
-        self.rejected: dict[str, int] = defaultdict(int)
-        self.tokens = 0
-        self.gauges: dict[str, Callable[[], float]] = {}
-
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(route, method, str(status))] += 1
-            counts = self.buckets[route]
-            for i in range(bisect.bisect_left(BUCKETS, seconds), len(BUCKETS)):
-                counts[i] += 1
-            self.sums[route] += seconds
-            self.counts[route] += 1
+class ServeMetrics:
+    def __init__(self, observe: Metrics | None = None) -> None:
+        self.observe = observe or Metrics()
+        registry = self.observe.registry
+        self.rejected = Counter(
+            "lynx_serve_rejected",
+            "Requests refused by admission control, by reason (rate_limit, concurrency, queue_full)",
+            ("reason",),
+            registry=registry,
+        )
+        self._gauges = {
+            name: Gauge(
+                f"lynx_serve_{name}", f"The service's {name.replace('_', ' ')}", registry=registry
+            )
+            for name in GAUGES
+        }
 
     def reject(self, reason: str) -> None:
-        with self._lock:
-            self.rejected[reason] += 1
+        self.rejected.labels(reason=reason).inc()
 
-    def add_tokens(self, count: int) -> None:
-        with self._lock:
-            self.tokens += count
+    def generated(self, tokens: int, decode_seconds: float, ttft_seconds: float) -> None:
+        self.observe.observe_generation(tokens, decode_seconds, ttft_seconds)
 
     def gauge(self, name: str, read: Callable[[], float]) -> None:
-        self.gauges[name] = read
+        """Read `read()` at every scrape: `queue_depth` is miniobserve's `lynx_queue_depth`, the rest ours."""
+        target = self.observe.queue_depth if name == "queue_depth" else self._gauges[name]
+        target.set_function(read)
 
-    def render(self) -> str:
-        lines: list[str] = []
-        with self._lock:
-            name = PREFIX + "requests_total"
-            lines += [f"# HELP {name} HTTP requests answered.", f"# TYPE {name} counter"]
-            for (route, method, status), value in sorted(self.requests.items()):
-                lines.append(f"{name}{_labels(route=route, method=method, status=status)} {value}")
-            name = PREFIX + "request_duration_seconds"
-            lines += [f"# HELP {name} Time from request to response.", f"# TYPE {name} histogram"]
-            for route in sorted(self.counts):
-                for bound, count in zip(BUCKETS, self.buckets[route], strict=True):
-                    lines.append(f"{name}_bucket{_labels(route=route, le=str(bound))} {count}")
-                lines.append(f"{name}_bucket{_labels(route=route, le='+Inf')} {self.counts[route]}")
-                lines.append(f"{name}_sum{_labels(route=route)} {self.sums[route]:.6f}")
-                lines.append(f"{name}_count{_labels(route=route)} {self.counts[route]}")
-            name = PREFIX + "rejected_total"
-            lines += [
-                f"# HELP {name} Requests refused by admission control.",
-                f"# TYPE {name} counter",
-            ]
-            for reason, value in sorted(self.rejected.items()):
-                lines.append(f"{name}{_labels(reason=reason)} {value}")
-            name = PREFIX + "generated_tokens_total"
-            lines += [f"# HELP {name} Tokens decoded for /v1/generate.", f"# TYPE {name} counter"]
-            lines.append(f"{name} {self.tokens}")
-        for gauge, read in sorted(self.gauges.items()):
-            name = PREFIX + gauge
-            lines += [f"# TYPE {name} gauge", f"{name} {float(read())}"]
-        return "\n".join(lines) + "\n"
+    def render(self) -> tuple[bytes, str]:
+        return self.observe.render()
 
 
-__all__ = ["BUCKETS", "Metrics"]
+__all__ = ["GAUGES", "ServeMetrics"]

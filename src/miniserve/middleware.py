@@ -1,10 +1,11 @@
-"""The service's ASGI middlewares: request id, metrics and access log, rate limit, body cap.
+"""The service's own ASGI middlewares: concurrency cap, rate limit, body cap (request ids, metrics, access logs
+and traces come from `miniobserve`, outside them).
 
 They are plain ASGI callables (not `BaseHTTPMiddleware`), so a streamed response passes through untouched and
 a refusal is written before the app reads a byte. `miniserve.app.install_middlewares` stacks them; the
 outermost runs first:
 
-    request id → metrics/access log → concurrency cap → rate limit → body cap → (FastAPI: validation → handler)
+    request id → span → access log → metrics (miniobserve) → concurrency cap → rate limit → body cap → (FastAPI)
 
 so every answer, a 413 or a 429 included, carries `X-Request-ID` and is counted, and a client over its rate
 is refused before its body is read.
@@ -12,18 +13,16 @@ is refused before its body is read.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import math
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from miniserve.metrics import Metrics
-from miniserve.schemas import REQUEST_ID
+from miniobserve.context import request_id_var
+from miniserve.metrics import ServeMetrics as Metrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,20 +30,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-HEADER = "x-request-id"
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-log = logging.getLogger("miniserve")
-
-
-def valid_request_id(raw: str | None) -> str:
-    """The client's id when it is 1–64 characters of [A-Za-z0-9._-], else a fresh one (never echo junk)."""
-    if raw is not None and REQUEST_ID.fullmatch(raw):
-        return raw
-    return uuid.uuid4().hex
+log = logging.getLogger("lynx.serve")
 
 
 def request_id_of(scope: Scope) -> str:
-    return str(scope.get("state", {}).get("request_id", request_id_var.get()))
+    """The id `miniobserve`'s request-id middleware gave this request ('-' outside one)."""
+    return request_id_var.get() or "-"
 
 
 async def send_json(
@@ -55,65 +46,6 @@ async def send_json(
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})
-
-
-class RequestIdMiddleware:
-    """X-Request-ID in (validated), echoed on the response, set for every log line of the request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        raw = None
-        for key, value in scope.get("headers", []):
-            if key == HEADER.encode():
-                raw = value.decode("latin-1")
-        rid = valid_request_id(raw)
-        scope.setdefault("state", {})["request_id"] = rid  # in place: outer handlers see it too
-        token = request_id_var.set(rid)
-
-        async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != HEADER.encode()]
-                message["headers"] = [*headers, (HEADER.encode(), rid.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, with_id)
-        finally:
-            request_id_var.reset(token)
-
-
-class MetricsMiddleware:
-    """Counts every answer per route template and status, times it, and writes one access-log line."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            seconds = time.perf_counter() - started
-            self.metrics.observe(route, scope["method"], status, seconds)
-            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, seconds * 1000)
 
 
 class TokenBucket:
@@ -271,39 +203,10 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-class RequestIdLogFilter(logging.Filter):
-    """Puts the current request's id on every record (`%(request_id)s`); '-' outside a request."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
-        return True
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """One line per record with the request id; phase 34's JSON logs replace this formatter."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(
-        logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"
-        )
-    )
-    log.handlers[:] = [handler]
-    log.setLevel(level)
-    log.propagate = False
-
-
 __all__ = [
     "BodyLimitMiddleware",
     "ConcurrencyLimitMiddleware",
-    "MetricsMiddleware",
     "RateLimitMiddleware",
-    "RequestIdLogFilter",
-    "RequestIdMiddleware",
     "TokenBucket",
-    "configure_logging",
     "request_id_of",
-    "request_id_var",
-    "valid_request_id",
 ]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from miniinfer.continuous import DecodeRequest, fits
 from miniinfer.sampling import Greedy, Strategy, Temperature
@@ -59,13 +59,6 @@ def readyz(request: Request) -> JSONResponse:
         body.update(ready=True, model=state.settings.model, model_sha=state.host.sha)
         return JSONResponse(body)
     return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
-
-
-@router.get("/metrics")
-def metrics(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(
-        _state(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
 
 
 @router.post("/v1/grammar/correct")
@@ -148,7 +141,7 @@ async def generate(body: GenerateRequest, request: Request) -> dict[str, Any] | 
             done = await ticket.result()
         finally:
             ticket.cancel()  # a no-op once finished; frees the slot if the client went away
-        state.metrics.add_tokens(len(done.tokens))
+        state.metrics.generated(len(done.tokens), *ticket.timings())
         return _answer(state, ticket, done.tokens, rid, prompt_len, started)
 
     async def events() -> AsyncIterator[str]:
@@ -160,7 +153,7 @@ async def generate(body: GenerateRequest, request: Request) -> dict[str, Any] | 
                 now = state.host.decode([t for t in tokens if t != state.host.stop_id])
                 delta, text = (now[len(text) :], now) if now.startswith(text) else (now, now)
                 yield _event("token", {"index": len(tokens) - 1, "token": token, "text": delta})
-            state.metrics.add_tokens(len(tokens))
+            state.metrics.generated(len(tokens), *ticket.timings())
             yield _event("done", _answer(state, ticket, tokens, rid, prompt_len, started))
         except (
             Exception

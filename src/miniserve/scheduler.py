@@ -37,7 +37,7 @@ from miniserve.settings import SchedulerName, ServeSettings
 from miniserve.tickets import Completion, Outbox, Overloaded, Ticket
 
 _STOP = object()  # the sentinel that ends a worker
-log = logging.getLogger("miniserve")
+log = logging.getLogger("lynx.serve")
 
 
 class Scheduler(ABC):

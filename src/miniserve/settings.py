@@ -51,6 +51,11 @@ class ServeSettings(BaseModel):
     tutor_queue: int = Field(64, ge=1, le=100_000)
     #: Corrections remembered (the tutor is deterministic: same sentence, same answer); 0 turns it off.
     tutor_cache: int = Field(4096, ge=0, le=1_000_000)
+    #: Where traces go (phase 34): `none`, `console` or `otlp` (the `observe-otlp` extra; the collector at
+    #: OTEL_EXPORTER_OTLP_ENDPOINT or localhost:4318) …
+    tracing: Literal["none", "console", "otlp"] = "none"
+    #: … and the share of requests traced.
+    trace_ratio: float = Field(1.0, ge=0.0, le=1.0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServeSettings:

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 from threadpoolctl import threadpool_limits
 
+from miniobserve import CostTracker, Prices
 from miniserve.host import ModelHost
-from miniserve.metrics import Metrics
+from miniserve.metrics import ServeMetrics
 from miniserve.scheduler import Scheduler, make_scheduler
 from miniserve.settings import ServeSettings
 from miniserve.tutor import TutorService
 
-log = logging.getLogger("miniserve")
+log = logging.getLogger("lynx.serve")
 
 
 @dataclass
@@ -22,7 +23,8 @@ class ServeState:
     settings: ServeSettings
     host: ModelHost
     tutor: TutorService
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: ServeMetrics = field(default_factory=ServeMetrics)
+    cost: CostTracker | None = None
     scheduler: Scheduler | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     load_error: str | None = None
@@ -34,6 +36,9 @@ class ServeState:
             host=ModelHost(settings.model),
             tutor=TutorService(settings.tutor_queue, settings.tutor_cache),
         )
+        # what a correction costs (CPU time of the tutor's worker at LYNX_USD_PER_CPU_HOUR): phase 34
+        state.cost = CostTracker(Prices.from_env(), metrics=state.metrics.observe)
+        state.tutor.cost = state.cost
         gauges = {
             "model_ready": lambda: float(state.ready.is_set()),
             "queue_depth": lambda: float(state.scheduler.waiting if state.scheduler else 0),

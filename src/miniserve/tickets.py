@@ -69,6 +69,7 @@ class Ticket:
     loop: asyncio.AbstractEventLoop
     enqueued: float = field(default_factory=time.perf_counter)
     started: float | None = None
+    first_token: float | None = None  # for the TTFT histogram
     cancelled: bool = False
     _events: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
     _tokens: list[int] = field(default_factory=list)
@@ -86,7 +87,16 @@ class Ticket:
         self.started = time.perf_counter()
 
     def token(self, token: int) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter()
         self._send("token", token)
+
+    def timings(self) -> tuple[float, float]:
+        """(decode seconds, time to first token) once finished: admission → now, enqueue → first token."""
+        now = time.perf_counter()
+        decode = now - (self.started if self.started is not None else self.enqueued)
+        ttft = (self.first_token if self.first_token is not None else now) - self.enqueued
+        return decode, ttft
 
     def finish(self) -> None:
         self._send("done", time.perf_counter())

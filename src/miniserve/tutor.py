@@ -18,7 +18,8 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from miniagent.tutor.tutor import GrammarTutor
+from miniagent.tutor.tutor import Correction, GrammarTutor
+from miniobserve import CostTracker
 from miniserve.tickets import Overloaded
 
 WARM_UP = "Yesterday she goed to the market."
@@ -36,6 +37,7 @@ class TutorService:
         self.hits = 0
         self.misses = 0
         self._service_s = 0.1
+        self.cost: CostTracker | None = None  # set by the service: what each correction costs
 
     def load(self) -> None:
         """Build the tutor and answer one sentence, so the model, tables and index are loaded before ready."""
@@ -67,6 +69,13 @@ class TutorService:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
+    def _costed(self, tutor: GrammarTutor, sentence: str, request_id: str) -> Correction:
+        """On the worker thread, so the CPU time charged is this correction's (`time.thread_time`)."""
+        if self.cost is None:
+            return tutor.correct(sentence, request_id)
+        with self.cost.measure():
+            return tutor.correct(sentence, request_id)
+
     async def correct(self, sentence: str, request_id: str) -> tuple[dict[str, Any], bool]:
         """DESIGN §9's object for `sentence`, and whether it came from the cache."""
         started = time.perf_counter()
@@ -86,7 +95,7 @@ class TutorService:
         try:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(
-                self._executor, context.run, tutor.correct, sentence, request_id
+                self._executor, context.run, self._costed, tutor, sentence, request_id
             )
         finally:
             self.waiting -= 1

@@ -138,3 +138,21 @@ def test_prices_from_env_override_the_defaults() -> None:
     ) == Prices(usd_per_cpu_hour=1.5)
     with pytest.raises(ObserveError, match="negative"):
         CostTracker().record(-1.0, 0)
+
+
+def test_a_long_running_tracker_keeps_a_bounded_window_and_exact_totals() -> None:
+    """A service records millions of requests: the per-request lists must not grow without bound, while
+    the totals (and so the mean and the USD per 1k) still count every request."""
+    tracker = CostTracker(Prices(usd_per_cpu_hour=3600.0, usd_per_1k_tokens=0.0), window=10)
+    for i in range(1, 101):
+        tracker.record(cpu_seconds=i / 1000, tokens=i)  # request i costs i/1000 USD
+    summary = tracker.summary()
+    assert summary["requests"] == 100 and summary["tokens"] == 5050
+    assert summary["usd"] == pytest.approx(5.050)
+    assert summary["usd_per_1k_requests"] == pytest.approx(50.5)
+    assert [tokens for _, tokens in tracker.usage()] == list(range(91, 101))
+    assert summary["usd_per_request_p50"] == pytest.approx(
+        0.0955
+    )  # median of the last ten, 91..100
+    with pytest.raises(ObserveError, match="window"):
+        CostTracker(window=0)

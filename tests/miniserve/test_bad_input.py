@@ -108,6 +108,6 @@ def test_the_table_never_reached_the_500_handler(strict: Live) -> None:
             else:
                 client.post(path, json=body, headers=headers)
         text = client.get("/metrics").text
-    counted = [line for line in text.splitlines() if line.startswith("lynx_serve_requests_total{")]
+    counted = [line for line in text.splitlines() if line.startswith("lynx_http_requests_total{")]
     answered = [line for line in counted if 'route="/readyz"' not in line]  # 503 while loading
     assert answered and not any('status="5' in line for line in answered), answered

@@ -177,18 +177,20 @@ def test_metrics_lists_routes_and_gauges(live: Live) -> None:
         client.post("/v1/grammar/correct", json={})
         text = client.get("/metrics").text
     assert (
-        'lynx_serve_requests_total{route="/v1/grammar/correct",method="POST",status="200"}' in text
+        'lynx_http_requests_total{method="POST",route="/v1/grammar/correct",status="200"}' in text
     )
     assert (
-        'lynx_serve_requests_total{route="/v1/grammar/correct",method="POST",status="422"}' in text
+        'lynx_http_requests_total{method="POST",route="/v1/grammar/correct",status="422"}' in text
     )
     for name in (
-        "lynx_serve_request_duration_seconds_bucket",
-        "lynx_serve_request_duration_seconds_count",
+        "lynx_http_request_duration_seconds_bucket",
+        "lynx_http_request_duration_seconds_count",
         "lynx_serve_model_ready 1.0",
-        "lynx_serve_queue_depth",
+        "lynx_queue_depth",
         "lynx_serve_inflight_sequences",
-        "lynx_serve_generated_tokens_total",
+        "lynx_generated_tokens_total",
+        "lynx_request_cpu_seconds_total",  # phase 34's cost tracker, charged per correction
+        'lynx_cost_usd_total{component="cpu"}',
     ):
         assert name in text, name
 

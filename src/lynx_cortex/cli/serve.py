@@ -38,18 +38,18 @@ def serve(scheduler: str | None, host: str, port: int, log_level: str) -> None:
 
     import uvicorn
 
+    from miniobserve.logging import configure_logging
     from miniserve.app import create_app
-    from miniserve.middleware import configure_logging
     from miniserve.settings import ServeSettings
 
     settings = ServeSettings.from_env(scheduler=scheduler)  # LynxError → one line, exit 2
-    configure_logging(getattr(logging, log_level.upper()))
+    configure_logging("lynx", level=getattr(logging, log_level.upper()))  # JSON lines, with the ids
     click.echo(f"lynx serve: http://{host}:{port} (scheduler {settings.scheduler})", err=True)
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level="warning",
-        access_log=False,  # miniserve logs one line per request, with its request id
+        access_log=False,  # miniobserve logs one JSON line per request, with its request and trace ids
         workers=1,  # one process: the scheduler must see every request in flight
     )
