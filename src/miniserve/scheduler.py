@@ -62,6 +62,8 @@ class Scheduler(ABC):
         self.failure: BaseException | None = None
         self._stop = threading.Event()
         self.outbox = Outbox()
+        #: Called with the number of sequences in each decode step (the batch-size histogram of phase 34).
+        self.on_step: Callable[[int], None] | None = None
 
     @property
     def waiting(self) -> int:
@@ -157,6 +159,8 @@ class NoBatchScheduler(Scheduler):
                 continue
             ticket.begin()
             self.inflight = 1
+            if self.on_step is not None:
+                self.on_step(1)  # one request, decoded alone
             job = ticket.job
             try:
                 ids = generate(
@@ -216,6 +220,8 @@ class _BatcherScheduler(Scheduler):
             if ticket.cancelled:
                 self.batcher.cancel(handle)
                 del self._tickets[handle]
+        if self.on_step is not None and self.batcher.live:
+            self.on_step(self.batcher.live)
         try:
             events = self.batcher.step()
         except (

@@ -59,6 +59,7 @@ class ServeState:
             self.host.load()
             self.tutor.load()
             scheduler = make_scheduler(self.host.model, self.settings)
+            scheduler.on_step = self.metrics.observe.observe_batch
             scheduler.start()
             self.scheduler = scheduler
         except Exception as exc:  # reported by /readyz; /healthz stays up so the cause can be read

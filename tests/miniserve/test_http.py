@@ -175,7 +175,12 @@ def test_metrics_lists_routes_and_gauges(live: Live) -> None:
     with live.client() as client:
         client.post("/v1/grammar/correct", json={"sentence": "I will to eat."})
         client.post("/v1/grammar/correct", json={})
+        client.post("/v1/generate", json={"prompt": "he work", "max_tokens": 4})
         text = client.get("/metrics").text
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")
+    assert float(values["lynx_batch_size_count"]) >= 1  # every decode step is observed
+    assert float(values["lynx_generated_tokens_total"]) >= 1
+    assert float(values["lynx_time_to_first_token_seconds_count"]) >= 1
     assert (
         'lynx_http_requests_total{method="POST",route="/v1/grammar/correct",status="200"}' in text
     )
@@ -190,6 +195,7 @@ def test_metrics_lists_routes_and_gauges(live: Live) -> None:
         "lynx_serve_inflight_sequences",
         "lynx_generated_tokens_total",
         "lynx_request_cpu_seconds_total",  # phase 34's cost tracker, charged per correction
+        "lynx_batch_size_count",
         'lynx_cost_usd_total{component="cpu"}',
     ):
         assert name in text, name
