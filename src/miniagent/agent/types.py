@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from miniagent.tools.base import ToolResult
+
 FINAL: Final = "final_answer"  # the pseudo-tool name a model planner writes to stop
 
 #: Why a run ended: the planner answered, the step budget ran out, it repeated a call, or a watchdog fired.
@@ -49,19 +51,9 @@ class FinalAnswer:
 Decision = ToolCall | FinalAnswer
 
 
-@dataclass(frozen=True)
-class Observation:
-    """A tool's answer as the loop saw it: the value, or a structured refusal."""
-
-    ok: bool
-    value: Mapping[str, Any] = field(default_factory=dict)
-    error_code: str = ""
-    error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        if self.ok:
-            return {"ok": True, "result": dict(self.value)}
-        return {"ok": False, "error": {"code": self.error_code, "message": self.error}}
+#: A tool's answer as the loop saw it — the value, or a structured refusal — whichever transport carried it:
+#: the same shape as the registry's own result, so it is the same type.
+Observation = ToolResult
 
 
 @dataclass(frozen=True)
