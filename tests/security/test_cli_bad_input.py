@@ -221,6 +221,15 @@ CASES: list[Case] = [
     case("bench", "out", "--out", "{under_file}"),
     case("bench", "out", "--out", "{garbage}"),
     case("portal serve", "port", "--port", "{busy_port}", root=PORTAL),
+    # --- the tutor service (phase 33) and its load generator: refused before a model loads or a request leaves
+    case("serve", "host", "--host", "no such host!"),
+    case("serve", "port", "--port", "{busy_port}"),
+    case("serve", "LYNX_SERVE_MAX_BATCH", LYNX_SERVE_MAX_BATCH="0"),
+    case("bench serve", "url", "--url", "notaurl", "--duration", "1"),
+    case("bench serve", "url", "--url", "http://example.com:80", "--duration", "1"),
+    *(case("bench serve", "rate", "--rate", r) for r in ("-5", "abc", "0")),
+    *(case("bench serve", "duration", "--duration", d) for d in ("0", "-1", "1e9")),
+    *(case("tutor", "learner", "--learner", n, "he work") for n in ("../evil", "a/b", "Ana!")),
 ]
 
 #: Parameters whose every value is acceptable input (free text) or that only switch behaviour.

@@ -146,3 +146,22 @@ def mode_option(func: Callable[..., Any]) -> Callable[..., Any]:
         expose_value=False,
         help="Lab size: smoke (seconds), default, full (the course-sized run). Default: $LYNX_LAB_MODE or default.",
     )(func)
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse an address the server could not listen on before any work is done (uvicorn would only log it
+    after start-up and exit 3); `lynx up`, `lynx portal serve` and `lynx serve` share it."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise LynxError(f"--host {host!r}: {exc.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise LynxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

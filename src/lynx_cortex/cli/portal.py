@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, CliError
+from lynx_cortex.cli._common import CONTEXT, EXIT_FAILED_CHECK, OUT_DIR, CliError, check_listen
 from lynx_cortex.errors import LynxError
 from lynx_cortex.paths import project_root
 
@@ -54,25 +54,6 @@ def _portal(host: str | None = None, port: int | None = None) -> Portal:
         raise LynxError(
             f"cannot open the database {settings.database_url!r}: {exc.strerror or exc}"
         ) from None
-
-
-def _check_listen(host: str, port: int) -> None:
-    """Refuse an address the server could not listen on before any work is done (uvicorn would only log it
-    after start-up and exit 3)."""
-    import socket
-
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror as exc:
-        raise LynxError(f"--host {host!r}: {exc.strerror}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise LynxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _migrate(portal: Portal) -> str:
@@ -123,7 +104,7 @@ def group() -> None:
 @port_option
 def serve(host: str, port: int) -> None:
     """Serve the portal (the database must be migrated: `lynx portal migrate`)."""
-    _check_listen(host, port)
+    check_listen(host, port)
     _serve(_portal(host, port), host, port)
 
 
@@ -384,9 +365,9 @@ def up(host: str, port: int, no_serve: bool, tutor_port: int, no_tutor: bool) ->
     from miniportal.operations import admin_needs_invite, ensure_dev_secrets, invite
 
     if not no_serve:
-        _check_listen(host, port)
+        check_listen(host, port)
         if not no_tutor:
-            _check_listen(TUTOR_HOST, tutor_port)
+            check_listen(TUTOR_HOST, tutor_port)
     path = secrets_file()
     if ensure_dev_secrets(path):
         click.echo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lynx_cortex.cli._common import CONTEXT
+from lynx_cortex.cli._common import CONTEXT, check_listen
 
 SCHEDULER_CHOICES = ("none", "static", "continuous")
 
@@ -43,6 +43,7 @@ def serve(scheduler: str | None, host: str, port: int, log_level: str) -> None:
     from miniserve.settings import ServeSettings
 
     settings = ServeSettings.from_env(scheduler=scheduler)  # LynxError → one line, exit 2
+    check_listen(host, port)  # a bad host or a busy port: one line, before the model loads
     configure_logging("lynx", level=getattr(logging, log_level.upper()))  # JSON lines, with the ids
     click.echo(f"lynx serve: http://{host}:{port} (scheduler {settings.scheduler})", err=True)
     uvicorn.run(
