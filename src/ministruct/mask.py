@@ -20,6 +20,7 @@ some bytes) raises `NoLegalContinuation` when reached, never a silent stop.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -71,10 +72,13 @@ class Vocabulary:
         return len(self.tokens)
 
 
-def _trie(tokens: Sequence[bytes | None]) -> tuple[list[np.ndarray], np.ndarray]:
+@functools.lru_cache(maxsize=8)
+def _trie(tokens: tuple[bytes | None, ...]) -> tuple[list[np.ndarray], np.ndarray]:
     """The vocabulary's byte trie as depth levels of (node, parent, byte) rows, and each token's node.
 
-    Node 0 is the root (the empty prefix); a token without bytes maps to -1.
+    Node 0 is the root (the empty prefix); a token without bytes maps to -1. Cached: it depends on the
+    vocabulary only, and a service builds a new mask per request over the same one (the arrays are never
+    written).
     """
     children: dict[tuple[int, int], int] = {}
     levels: dict[int, list[tuple[int, int, int]]] = {}
@@ -90,7 +94,10 @@ def _trie(tokens: Sequence[bytes | None]) -> tuple[list[np.ndarray], np.ndarray]
                 levels.setdefault(depth, []).append((children[key], node, b))
             node = children[key]
         token_node[t] = node
-    return [np.array(levels[d], dtype=np.int64) for d in sorted(levels)], token_node
+    arrays = [np.array(levels[d], dtype=np.int64) for d in sorted(levels)]
+    for array in (*arrays, token_node):
+        array.setflags(write=False)  # shared by every mask built over this vocabulary
+    return arrays, token_node
 
 
 class TokenMask:
