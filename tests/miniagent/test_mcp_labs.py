@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from lynx_cortex.errors import LynxError
 from lynx_cortex.runner import run_break, run_lab
+from miniagent.labs import phase31_toolcall
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +46,26 @@ def test_mask_driven_toolcall_lab(tmp_path: Path) -> None:
     res = run_lab("31-mask-driven-toolcall", out=tmp_path / "run").results
     assert res["calls"] == res["valid_calls"] > 0
     assert res["protocol_errors"] == 0
+
+
+def test_mask_driven_toolcall_lab_counts_a_call_that_outran_its_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that never closes within the token budget is counted, and the medians use the others."""
+    real = phase31_toolcall.generate_call
+    seen: list[int] = []
+
+    def first_runs_out(*args: Any, **kwargs: Any) -> Any:
+        seen.append(1)
+        if len(seen) == 1:
+            raise LynxError("the token budget ran out inside a string")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(phase31_toolcall, "generate_call", first_runs_out)
+    res = run_lab("31-mask-driven-toolcall", out=tmp_path / "run").results
+    assert res["budget_exhausted"] == 1 and res["calls"] == len(seen) >= 2
+    assert res["valid_calls"] == res["calls"] - 1
+    assert all(v is not None and v > 0 for v in res["median_ms"].values())
 
 
 def test_break_31_drops_required_and_incomplete_calls_reach_the_tool(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Break 21 at smoke size: a MiniGPT trained inside the break, sampled with top-p 1.0, 0.95 and 0.5."""
+"""Break 21 at smoke size: the shipped grammar checkpoint, sampled with top-p 1.0, 0.95 and 0.5."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_recorder_flags_exactly_the_tokens_outside_the_nucleus() -> None:
     assert 3 not in picks and nucleus.tail == 0
 
 
-@pytest.mark.slow  # trains a MiniGPT for 60 steps: ~20 s on 2 shared cores
+@pytest.mark.slow  # samples the shipped checkpoint 3 × 36 times
 def test_break_21_top_p_one_samples_the_tail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -36,5 +36,5 @@ def test_break_21_top_p_one_samples_the_tail(
     assert record.outcome.detected
     assert healthy["tail_rate"] == 0.0 and healthy["top_p_0.5"]["tail_rate"] == 0.0
     assert 0.0 < broken["tail_rate"] < 0.25  # the tail holds 5 % of the mass at every step
-    assert healthy["top_p_0.5"]["mean_nll"] < healthy["mean_nll"] < broken["mean_nll"]
+    assert healthy["top_p_0.5"]["mean_nll"] <= healthy["mean_nll"] < broken["mean_nll"]
     assert (record.out_dir / "top_p_table.png").read_bytes()[:4] == b"\x89PNG"

@@ -108,6 +108,8 @@ def mask_driven_toolcall(ctx: LabContext) -> Mapping[str, Any]:
                     "dispatch_ms": _ms(time.perf_counter() - start),
                 }
             )
+    # a call that outran its token budget has no timings
+    timed = [r for r in rows if r["tool"] is not None]
     return {
         "tools_masked": list(grammar.tools),
         "tools_skipped": grammar.skipped,
@@ -119,7 +121,7 @@ def mask_driven_toolcall(ctx: LabContext) -> Mapping[str, Any]:
         "budget_exhausted": sum(r["tool"] is None for r in rows),
         "tools_chosen": dict(Counter(r["tool"] for r in rows if r["tool"] is not None)),
         "median_ms": {
-            key: float(np.median([r[key] for r in rows]))
+            key: float(np.median([r[key] for r in timed])) if timed else None
             for key in ("generation_ms", "dispatch_ms")
         },
         "rows": rows,

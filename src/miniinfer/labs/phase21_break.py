@@ -12,7 +12,8 @@ frame-split validation part) with each p, several samples per prompt. The table 
 
 Top-p 1.0 keeps the whole tail, so a few percent of its tokens come from it; 0.95 never samples there; 0.5 is
 close to greedy — its samples are the least surprising, at the price of diversity. The symptom is detected when
-p = 1.0 samples tail tokens while p = 0.95 samples none, and p = 0.5's samples are less surprising than 0.95's.
+p = 1.0 samples tail tokens while p = 0.95 samples none, and p = 0.5's samples are no more surprising than
+0.95's (equal when the model is so confident that both nuclei are the single greedy token, as the shipped one is).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def top_p_break(ctx: LabContext) -> BreakOutcome:
     broken, healthy, narrow = table["1.0"], table["0.95"], table["0.5"]
     detected = (
         broken["tail_rate"] > 0.0 == healthy["tail_rate"]
-        and narrow["mean_nll"] < healthy["mean_nll"] < broken["mean_nll"]
+        and narrow["mean_nll"] <= healthy["mean_nll"] < broken["mean_nll"]
     )
     return BreakOutcome(
         healthy={"top_p": 0.95, **healthy, "top_p_0.5": narrow},
