@@ -67,7 +67,9 @@ def mask_driven_toolcall(ctx: LabContext) -> Mapping[str, Any]:
     tokenizer = load_tokenizer()
     model = load_shipped_model("grammar").model
     rows: list[dict[str, Any]] = []
-    with MCPClient([sys.executable, "-m", "miniagent.mcp.server"], timeout=30) as client:
+    # the demo tools (add, echo): the tutor's tools take free strings from the learner's sentence that this
+    # model, never trained on tool calls, cannot fill within a budget — the lab is about the mask, not them
+    with MCPClient([sys.executable, "-m", "miniagent.mcp.server", "--demo"], timeout=30) as client:
         client.initialize()
         tools = client.list_tools()
         start = time.perf_counter()
