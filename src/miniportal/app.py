@@ -23,6 +23,7 @@ from miniportal.content import PageCache
 from miniportal.errors import PortalError
 from miniportal.exams import load_exams
 from miniportal.hashgate import HashGate
+from miniportal.metrics import PortalMetrics, install_metrics
 from miniportal.middleware import GuardMiddleware
 from miniportal.migrate import current_revision, head_revision
 from miniportal.questions import ItemBank
@@ -156,6 +157,8 @@ def create_app(
     ):
         app.include_router(router)
     _install_handlers(app)
+    app.state.metrics = PortalMetrics(portal.engine)
+    install_metrics(app, app.state.metrics, settings.metrics_token)
     app.add_middleware(
         GuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

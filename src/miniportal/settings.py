@@ -87,6 +87,8 @@ class PortalSettings:
         None  # the tutor service (`lynx serve`); None: "Ask the tutor" says it is not connected
     )
     tutor_timeout_s: float = 5.0
+    #: `/metrics` answers `Authorization: Bearer <this>` only; None: the page does not exist (404)
+    metrics_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         checks = (
@@ -113,6 +115,8 @@ class PortalSettings:
                     f"{PREFIX}TUTOR_URL must start with http:// or https://, got {self.tutor_url!r}"
                 )
             object.__setattr__(self, "tutor_url", self.tutor_url.rstrip("/"))
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise LynxError(f"{PREFIX}METRICS_TOKEN must be at least 16 characters")
         if not self.tutor_timeout_s > 0:
             raise LynxError(
                 f"{PREFIX}TUTOR_TIMEOUT_MS must be > 0, got {self.tutor_timeout_s * 1000}"
@@ -221,6 +225,8 @@ def settings_from_env(
         optional["quizzes_dir"] = Path(env[PREFIX + "QUIZZES_DIR"])
     if env.get(PREFIX + "EXAMS_DIR"):
         optional["exams_dir"] = Path(env[PREFIX + "EXAMS_DIR"])
+    if env.get(PREFIX + "METRICS_TOKEN"):
+        optional["metrics_token"] = env[PREFIX + "METRICS_TOKEN"]
     if env.get(PREFIX + "TUTOR_URL"):
         optional["tutor_url"] = env[PREFIX + "TUTOR_URL"]
     return PortalSettings(

@@ -48,6 +48,7 @@ async def login(request: Request) -> Response:
         if throttle.should_audit(username, ctx.ip):
             with portal.engine.begin() as conn:
                 audit.record(portal, conn, "login.rate_limited", ip=ctx.ip, username=username)
+        request.app.state.metrics.login("rate_limited")
         return _rate_limited(ctx, attempt)
 
     def check() -> accounts.User | None:
@@ -61,11 +62,13 @@ async def login(request: Request) -> Response:
         attempt.abandoned()  # busy, or the client went away: no verdict, nothing counted
         raise
     if user is None:
+        request.app.state.metrics.login("failure")
         attempt.failed()
         with portal.engine.begin() as conn:
             audit.record(portal, conn, "login.failure", ip=ctx.ip, username=username)
         return page(ctx, "login.html", status=401, next="/", failed=True)
     attempt.succeeded()
+    request.app.state.metrics.login("success")
     with portal.engine.begin() as conn:
         if ctx.session is not None:
             sessions.revoke(portal, conn, ctx.session.id)
