@@ -20,4 +20,27 @@ document.addEventListener("DOMContentLoaded", () => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) area.form?.requestSubmit();
     });
   }
+  // Review like Anki: Space reveals the answer (the <details> is the no-JS path), then 1-4 press the grades.
+  const reveal = document.querySelector("details#review-reveal");
+  const grades = document.querySelectorAll(".grade-buttons button[data-key]");
+  if (grades.length) {
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+      const target = event.target;
+      if (target instanceof HTMLElement && target.closest("input, textarea, select")) return;
+      if (event.key === " ") {
+        // A focused <summary> toggles itself on Space; anywhere else, Space only ever opens.
+        if (reveal && !reveal.open && !(target instanceof HTMLElement && target.closest("summary"))) {
+          event.preventDefault();
+          reveal.open = true;
+        }
+        return;
+      }
+      const pick = [...grades].find((b) => b.dataset.key === event.key);
+      if (pick && (!reveal || reveal.open)) {
+        event.preventDefault();
+        pick.click();
+      }
+    });
+  }
 });
