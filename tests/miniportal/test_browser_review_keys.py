@@ -1,4 +1,4 @@
-"""Review like Anki in a real browser at 1280 and 390 px: the grades are hidden until Space reveals the answer,
+"""Review like Anki in a real browser at 1280 and 390 px (reached from the "today" home page): the grades are hidden until Space reveals the answer,
 each shows its next interval, and the keys 1-4 press them. No sideways scrolling at either width."""
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def test_space_reveals_and_number_keys_grade(
             for width in WIDTHS:
                 page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
                 _login(page, base, "lena")
+                assert page.locator("#today-review").count() == 1  # home = today links the reviews
+                _check(page, tmp_path, f"today-{width}")
                 page.goto(f"{base}/review")
                 grade = page.locator("#grade-good")
                 assert not grade.is_visible()  # hidden until the answer is shown
