@@ -55,6 +55,11 @@ def test_quiz_page_shows_every_item_in_the_learners_language(logged_in: Open) ->
     english = client.get("/phases/00/quiz").text
     questions = _phase00()
     assert english.count('class="card question"') == len(questions)
+    # without JS the step bar stays hidden and the whole form is there to post; no fieldset is hidden
+    assert (
+        'id="quiz-steps" hidden' in english
+        and '<fieldset class="card question" id="q-q-00-01">' in english
+    )
     assert questions[0].prompt_en.split("`")[0][:40] in english.replace("&#39;", "'")
     assert 'href="/phases/00/quiz"' in client.get("/phases/00").text
 
