@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -52,14 +53,20 @@ def _as_label(delta: timedelta) -> str:
 
 
 def test_grades_hide_behind_the_answer_and_sm2_shows_1_6_15(
-    logged_in: Open, get_csrf: Csrf, portal: Portal, clock: object
+    logged_in: Open,
+    get_csrf: Csrf,
+    portal: Portal,
+    clock: object,
+    count_queries: Callable[[Portal], Any],
 ) -> None:
     ana = logged_in("ana")
     (card_id,) = _seed(portal, "ana", ["q-00-06"], "sm2")
     shown = []
     for _ in range(3):
         clock.advance(days=round(_due_in(portal, card_id).total_seconds() / 86400))  # type: ignore[attr-defined]
-        page = ana.get("/review").text
+        with count_queries(portal) as statements:
+            page = ana.get("/review").text
+        assert len(statements) <= 6  # the previews are computed, not queried
         # The no-JS reveal: the grade form lives inside the <details> after its <summary>.
         assert (
             page.index("<summary") < page.index('class="grade-buttons"') < page.index("</details>")
