@@ -74,7 +74,8 @@ def submit(
                 for g in graded
             ],
         )
-    wrong = [g.question.id for g in graded if not g.correct]
+    # Only a wrong answer makes a card: an item left blank was never attempted, so there is nothing to review.
+    wrong = [g.question.id for g in graded if g.answered and not g.correct]
     cards = seed_cards(portal, conn, user_id, wrong, cohort_scheduler(conn)) if wrong else 0
     if phase is not None and learning.statuses(conn, user_id).get(phase) != "done":
         learning.set_status(portal, conn, user_id, phase, "in_progress")

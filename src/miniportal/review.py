@@ -8,6 +8,7 @@ affects new cards and never reinterprets an old card's state.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -186,6 +187,29 @@ def get_card(conn: Connection, user_id: int, card_id: int) -> Card:
     if row is None:
         raise NotFoundError("no such review card")
     return _card(row)
+
+
+def next_intervals(card: Card, now: datetime) -> dict[Button, timedelta]:
+    """How long each button would put the card away, asked of the card's own scheduler at `now`.
+
+    The grade buttons show these before the learner presses one, so the preview must be exactly what
+    `review_card` would store: same scheduler, same state, same time. The state is copied because a scheduler
+    is free to treat its input as its own.
+    """
+    engine = get_scheduler(card.scheduler)
+    moment = _aware(now)
+    return {b: engine.review(copy.deepcopy(card.state), b, moment)[1] - moment for b in BUTTONS}
+
+
+def interval_label(delta: timedelta) -> tuple[str, int]:
+    """An interval as an interface-string key and a whole count: minutes under an hour, hours under a day,
+    else days (rounded, as Anki shows them: "1 d", "6 d", "15 d")."""
+    seconds = max(0.0, delta.total_seconds())
+    if seconds < 3600:
+        return "review.in_minutes", max(1, round(seconds / 60))
+    if seconds < 86400:
+        return "review.in_hours", round(seconds / 3600)
+    return "review.in_days", round(seconds / 86400)
 
 
 def review_card(

@@ -7,7 +7,7 @@ the learner's calendar day, so "due today" and "reviews done today" are both pla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,11 @@ def _zone(timezone: str) -> ZoneInfo:
 def _as_utc(now: datetime) -> datetime:
     """Accept naive UTC (the portal's convention) or an aware time."""
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """The learner's calendar date at `moment` (naive UTC or aware): what "which day was this" means to them."""
+    return _as_utc(moment).astimezone(_zone(timezone)).date()
 
 
 def day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:

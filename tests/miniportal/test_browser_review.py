@@ -66,6 +66,8 @@ def test_exit_gate_fail_a_quiz_item_then_review_it_the_next_day(
             page.wait_for_url(f"{base}/phases/00/quiz")
             for name, value in fields.items():
                 target = page.locator(f"input[name='{name}']")
+                while not target.first.is_visible():  # one question at a time: step to its page
+                    page.click("#quiz-next")
                 kind = target.first.get_attribute("type")
                 if kind == "radio":
                     page.check(f"input[name='{name}'][value='{value}']")
@@ -73,6 +75,8 @@ def test_exit_gate_fail_a_quiz_item_then_review_it_the_next_day(
                     page.check(f"input[name='{name}']")
                 else:
                     target.fill(value)
+            while not page.locator("#quiz-submit").is_visible():
+                page.click("#quiz-next")
             page.click("#quiz-submit")
             page.wait_for_selector("#score")
             assert f"{len(quiz.items) - 1} of {len(quiz.items)} correct" in page.inner_text(

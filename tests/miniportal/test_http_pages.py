@@ -150,7 +150,7 @@ def test_journal_dates_are_checked(logged_in: Open, get_csrf: Csrf) -> None:
 def test_progress_is_saved_and_shown(logged_in: Open, get_csrf: Csrf) -> None:
     client = logged_in("ana")
     assert _post(client, get_csrf, "/phases/07/progress", {"status": "done"}).status_code == 303
-    home = client.get("/").text
+    home = client.get("/progress").text
     assert 'id="done-count">1 of 42' in home
     assert _post(client, get_csrf, "/phases/07/progress", {"status": "finished"}).status_code == 400
     assert _post(client, get_csrf, "/phases/77/progress", {"status": "done"}).status_code == 404

@@ -55,6 +55,11 @@ def test_quiz_page_shows_every_item_in_the_learners_language(logged_in: Open) ->
     english = client.get("/phases/00/quiz").text
     questions = _phase00()
     assert english.count('class="card question"') == len(questions)
+    # without JS the step bar stays hidden and the whole form is there to post; no fieldset is hidden
+    assert (
+        'id="quiz-steps" hidden' in english
+        and '<fieldset class="card question" id="q-q-00-01">' in english
+    )
     assert questions[0].prompt_en.split("`")[0][:40] in english.replace("&#39;", "'")
     assert 'href="/phases/00/quiz"' in client.get("/phases/00").text
 
@@ -112,9 +117,37 @@ def test_all_right_makes_no_card_and_blank_counts_as_wrong(
     page = _submit(client, get_csrf, "/phases/00/quiz", answers_for(questions)).text
     assert f"{len(questions)} of {len(questions)} correct" in page
     assert _count(portal, review_cards) == 0
-    blank = _submit(client, get_csrf, "/phases/00/quiz", {}).text
+    asked = _submit(client, get_csrf, "/phases/00/quiz", {})
+    assert asked.status_code == 200 and 'id="blank-confirm"' in asked.text
+    assert 'name="confirm_blank" value="1"' in asked.text and 'href="/phases/00/quiz"' in asked.text
+    assert _count(portal, attempts) == 1  # asking stored nothing
+    blank = _submit(client, get_csrf, "/phases/00/quiz", {"confirm_blank": "1"}).text
     assert f"0 of {len(questions)} correct" in blank
-    assert _count(portal, review_cards) == len(questions)
+    assert _count(portal, attempts) == 2
+    assert _count(portal, review_cards) == 0  # nothing answered, nothing to review
+
+
+def test_only_answered_wrong_items_make_cards(
+    logged_in: Open, get_csrf: Csrf, answers_for: Callable[..., dict[str, str]], portal: Portal
+) -> None:
+    client = logged_in("ana")
+    questions = _phase00()
+    fields = answers_for(questions, frozenset({"q-00-06"}))
+    partial = {k: v for k, v in fields.items() if k.startswith(("a-q-00-06", "a-q-00-01"))}
+    page = _submit(client, get_csrf, "/phases/00/quiz", partial).text
+    assert f"1 of {len(questions)} correct" in page  # blanks still count as wrong in the score
+    with portal.engine.connect() as conn:
+        assert list(conn.execute(select(review_cards.c.item_id)).scalars()) == ["q-00-06"]
+
+
+def test_a_blank_exam_asks_first_too(logged_in: Open, get_csrf: Csrf, portal: Portal) -> None:
+    client = logged_in("ana")
+    slug = "foundations-to-tokens"
+    asked = _submit(client, get_csrf, f"/exams/{slug}", {})
+    assert 'id="blank-confirm"' in asked.text and _count(portal, attempts) == 0
+    done = _submit(client, get_csrf, f"/exams/{slug}", {"confirm_blank": "1"})
+    assert done.status_code == 200 and 'id="score"' in done.text
+    assert _count(portal, attempts) == 1 and _count(portal, review_cards) == 0
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 Field names: `a-<item id>` holds a typed answer or the chosen number of a single-choice item (1-based, as on
 screen); a multiple-choice item sends one `a-<item id>-<k>` per ticked choice. A blank answer counts as wrong;
 an unreadable one (a choice that does not exist) answers 400 naming the item, and nothing is stored.
+A submission with nothing answered at all is not stored either: it comes back as a page asking whether to submit
+anyway (the same fields plus `confirm_blank=1`) or go back, since an empty form is far more often a slip.
 """
 
 from __future__ import annotations
@@ -70,6 +72,17 @@ def _result(ctx: Ctx, heading: str, back: str, graded: list[Graded], cards: int)
     )
 
 
+CONFIRM_BLANK = "confirm_blank"
+
+
+def _unconfirmed_blank(graded: list[Graded], fields: dict[str, str]) -> bool:
+    return bool(graded) and not any(g.answered for g in graded) and fields.get(CONFIRM_BLANK) != "1"
+
+
+def _confirm_page(ctx: Ctx, heading: str, action: str) -> Response:
+    return page(ctx, "quiz_blank.html", heading=heading, action=action, confirm=CONFIRM_BLANK)
+
+
 @router.get("/phases/{nn}/quiz")
 async def quiz_form(request: Request, nn: str) -> Response:
     ctx = context(request)
@@ -94,11 +107,13 @@ async def quiz_submit(request: Request, nn: str) -> Response:
     user = ctx.require_user()
     number, code, quiz = _quiz(request, nn)
     graded = grade_form([from_quiz_item(item, number) for item in quiz.items], fields)
+    heading = f"{code} · {title(phase_from(code), ctx.locale)}"
+    if _unconfirmed_blank(graded, fields):
+        return _confirm_page(ctx, heading, f"/phases/{code}/quiz")
     with ctx.portal.engine.begin() as conn:
         done = submit(
             ctx.portal, conn, user.id, source="quiz", ref=code, phase=number, graded=graded
         )
-    heading = f"{code} · {title(phase_from(code), ctx.locale)}"
     return _result(ctx, heading, f"/phases/{code}", graded, done.cards)
 
 
@@ -140,6 +155,8 @@ async def exam_submit(request: Request, slug: str) -> Response:
     user = ctx.require_user()
     exam = _exam(request, slug)
     graded = grade_form(exam.questions, fields)
+    if _unconfirmed_blank(graded, fields):
+        return _confirm_page(ctx, exam.title(ctx.locale), f"/exams/{exam.slug}")
     with ctx.portal.engine.begin() as conn:
         done = submit(
             ctx.portal, conn, user.id, source="exam", ref=exam.slug, phase=None, graded=graded

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 
 from lynx_cortex.phases import PHASES, Phase
-from miniportal import learning
+from miniportal import learning, today
 from miniportal.accounts import update_profile
 from miniportal.content import Slot
 from miniportal.db import STATUSES
@@ -59,10 +59,30 @@ def _statuses(ctx: Ctx) -> dict[int, str]:
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    """A learner's progress; for a guest, the curriculum to read (everything personal needs a login)."""
+    """A learner's today (due reviews, next phase, recent scores, streak); for a guest, the curriculum to read
+    (everything personal needs a login)."""
     ctx = context(request)
-    if ctx.user is None:
+    user = ctx.user
+    if user is None:
         return _curriculum(ctx)
+    with ctx.portal.engine.connect() as conn:
+        day = today.build(
+            ctx.portal, conn, user.id, user.timezone, ctx.portal.settings.review_daily_cap
+        )
+    upcoming = day.next_phase
+    return page(
+        ctx,
+        "today.html",
+        day=day,
+        next_title=title(upcoming, ctx.locale) if upcoming is not None else "",
+    )
+
+
+@router.get("/progress")
+async def progress(request: Request) -> Response:
+    """The 42-phase strip and list: where the learner stands across the whole curriculum."""
+    ctx = context(request)
+    ctx.require_user()
     mine = _statuses(ctx)
     rows = [
         (phase, title(phase, ctx.locale), mine.get(phase.number, "not_started")) for phase in PHASES

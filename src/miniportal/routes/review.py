@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from miniportal import review
 from miniportal.errors import NotFoundError
 from miniportal.questions import ItemBank
-from miniportal.web import context, form, page, redirect, text_field
+from miniportal.web import Ctx, context, form, page, redirect, text_field
 from minireview.schedulers import BUTTONS
 
 router = APIRouter()
@@ -18,6 +20,11 @@ def _card_id(raw: str) -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise NotFoundError("no such review card")
     return int(raw)
+
+
+def _label(ctx: Ctx, delta: timedelta) -> str:
+    key, n = review.interval_label(delta)
+    return ctx.t(key, n=n)
 
 
 @router.get("/review")
@@ -30,6 +37,11 @@ async def review_page(request: Request) -> Response:
     bank: ItemBank = request.app.state.bank
     card = queue.cards[0] if queue.cards else None
     question = bank.get(card.item_id) if card is not None else None
+    labels = (
+        {b: _label(ctx, d) for b, d in review.next_intervals(card, ctx.portal.now()).items()}
+        if card is not None
+        else {}
+    )
     return page(
         ctx,
         "review.html",
@@ -37,6 +49,7 @@ async def review_page(request: Request) -> Response:
         card=card,
         question=question,
         buttons=BUTTONS,
+        intervals=labels,
         remaining=len(queue.cards),
     )
 
