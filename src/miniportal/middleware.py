@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lynx_cortex.asgi import BodyTooLargeError, read_body, replay
+
 CSP = (
     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
     "object-src 'none'"
@@ -53,29 +55,13 @@ class GuardMiddleware:
                 if declared > self.max_body_bytes:
                     await _reply(send, 413, too_big)
                     return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await _reply(send, 413, too_big)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        try:
+            body = await read_body(receive, self.max_body_bytes)
+        except BodyTooLargeError:
+            await _reply(send, 413, too_big)
+            return
+        if body is None:  # the client went away
+            return
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -87,4 +73,4 @@ class GuardMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, replay, with_headers)
+        await self.app(scope, replay(body, receive), with_headers)

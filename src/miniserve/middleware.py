@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from lynx_cortex.asgi import BodyTooLargeError, read_body, replay
 from miniobserve.context import request_id_var
 from miniserve.metrics import ServeMetrics as Metrics
 
@@ -174,33 +175,14 @@ class BodyLimitMiddleware:
                 if declared > self.max_bytes or declared < 0:
                     await self._refuse(scope, send)
                     return
-        chunks: list[bytes] = []
-        size = 0
-        while (
-            True
-        ):  # read the whole (small) body here, so an oversized stream is refused before the app
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(scope, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        try:  # read the whole (small) body here, so an oversized stream is refused before the app
+            body = await read_body(receive, self.max_bytes)
+        except BodyTooLargeError:
+            await self._refuse(scope, send)
+            return
+        if body is None:  # the client went away
+            return
+        await self.app(scope, replay(body, receive), send)
 
 
 __all__ = [
