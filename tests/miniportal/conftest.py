@@ -442,3 +442,16 @@ def free_port() -> Callable[[], int]:
 def live_portal() -> Callable[..., Any]:
     """`live_portal(settings, db_path, clock=None)`: a context manager serving the portal on loopback."""
     return _live_portal
+
+
+@pytest.fixture
+def sync_api() -> Any:
+    """Playwright's sync API, or a skip saying what is missing (the package, or Debian's chromium)."""
+    from .browserkit import CHROMIUM
+
+    api = pytest.importorskip(
+        "playwright.sync_api", reason="browser tests need the playwright package (dev dependency)"
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip("browser tests need Debian's chromium package (apt-get install -y chromium)")
+    return api

@@ -4,7 +4,6 @@ admin invite -> learner sets a password -> logs in -> opens a phase -> pins a no
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ from miniportal.operations import invite
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "a browser-typed passphrase"  # noqa: S105  # throwaway test account
+from .browserkit import CHROMIUM, PASSWORD
 
 
 @pytest.fixture
@@ -28,12 +26,7 @@ def server(
         yield served
 
 
-def test_invite_to_note_walk(server: tuple[str, Portal], tmp_path: Path) -> None:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="browser tests need the playwright package (dev dependency)"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium package (apt-get install -y chromium)")
+def test_invite_to_note_walk(server: tuple[str, Portal], tmp_path: Path, sync_api: Any) -> None:
     base, portal = server
     _, admin_url, _ = invite(portal, "admin", role="admin")
     with sync_api.sync_playwright() as playwright:

@@ -9,14 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.miniportal.test_browser_teacher import (
-    CHROMIUM,
-    PASSWORD,
-    WIDTHS,
-    _check,
-    _login,
-    sync_api,
-)
 
 from lynx_cortex.quiz import load_quizzes
 from miniportal import accounts
@@ -24,7 +16,7 @@ from miniportal.questions import from_quiz_item
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 
-__all__ = ["sync_api"]  # the fixture, re-exported so pytest finds it here
+from .browserkit import CHROMIUM, PASSWORD, WIDTHS, check, login
 
 
 @pytest.fixture
@@ -54,7 +46,7 @@ def test_one_question_at_a_time_with_keys(
         try:
             for width in WIDTHS:
                 page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-                _login(page, base, "lena")
+                login(page, base, "lena")
                 page.goto(f"{base}/phases/00/quiz")
                 assert page.locator("#quiz-steps").is_visible()
                 assert not page.locator("#quiz-submit").is_visible()
@@ -63,7 +55,7 @@ def test_one_question_at_a_time_with_keys(
                     assert page.locator(f"#q-{q.id}").is_visible()
                     assert page.eval_on_selector("#quiz-progress", "e => e.value") == k + 1
                     if k == 1:
-                        _check(page, tmp_path, f"quiz-step-{width}")
+                        check(page, tmp_path, f"quiz-step-{width}")
                     if q.kind == "single":
                         page.keyboard.press(fields[f"a-{q.id}"])
                     elif q.kind == "multi":

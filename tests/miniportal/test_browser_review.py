@@ -4,7 +4,6 @@ item, the portal's clock moves one day, the card is due in /review, and grading 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +19,7 @@ from miniportal.questions import from_quiz_item
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "a browser-typed passphrase"  # noqa: S105  # throwaway test account
+from .browserkit import CHROMIUM, PASSWORD
 
 
 @pytest.fixture
@@ -37,12 +35,8 @@ def test_exit_gate_fail_a_quiz_item_then_review_it_the_next_day(
     clock: Any,
     tmp_path: Path,
     answers_for: Callable[..., dict[str, str]],
+    sync_api: Any,
 ) -> None:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="browser tests need the playwright package (dev dependency)"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium package (apt-get install -y chromium)")
     base, portal = server
     with portal.engine.begin() as conn:
         user = accounts.create_user(portal, conn, "lena")

@@ -10,21 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.miniportal.test_browser_teacher import (
-    CHROMIUM,
-    PASSWORD,
-    WIDTHS,
-    _check,
-    _login,
-    sync_api,
-)
 
 from miniportal import accounts, review
 from miniportal.db import review_log
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 
-__all__ = ["sync_api"]  # the fixture, re-exported so pytest finds it here
+from .browserkit import CHROMIUM, PASSWORD, WIDTHS, check, login
 
 
 @pytest.fixture
@@ -52,9 +44,9 @@ def test_space_reveals_and_number_keys_grade(
         try:
             for width in WIDTHS:
                 page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-                _login(page, base, "lena")
+                login(page, base, "lena")
                 assert page.locator("#today-review").count() == 1  # home = today links the reviews
-                _check(page, tmp_path, f"today-{width}")
+                check(page, tmp_path, f"today-{width}")
                 page.goto(f"{base}/review")
                 grade = page.locator("#grade-good")
                 assert not grade.is_visible()  # hidden until the answer is shown
@@ -62,7 +54,7 @@ def test_space_reveals_and_number_keys_grade(
                 assert grade.is_visible()
                 assert page.locator("#review-reveal").get_attribute("open") is not None
                 assert "1 d" in page.inner_text("#grade-good .interval")
-                _check(page, tmp_path, f"review-{width}")
+                check(page, tmp_path, f"review-{width}")
                 key, _ = keys[width]
                 with page.expect_navigation(url=re.compile(r".*/review$")):
                     page.keyboard.press(key)

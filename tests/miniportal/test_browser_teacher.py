@@ -5,7 +5,6 @@ then finds those reads on her profile; a guest reads the curriculum. No page may
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -19,9 +18,7 @@ from miniportal.questions import Graded, conjugation_question
 from miniportal.service import Portal
 from miniportal.settings import PortalSettings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PASSWORD = "a browser-typed passphrase"  # noqa: S105  # throwaway test accounts
-WIDTHS = (1280, 390)
+from .browserkit import CHROMIUM, PASSWORD, WIDTHS, check, login
 
 
 @pytest.fixture
@@ -30,16 +27,6 @@ def server(
 ) -> Iterator[tuple[str, Portal]]:
     with live_portal(settings, tmp_path / "teacher.db") as served:
         yield served
-
-
-@pytest.fixture
-def sync_api() -> Any:
-    api = pytest.importorskip(
-        "playwright.sync_api", reason="browser tests need the playwright package (dev dependency)"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip("browser tests need Debian's chromium package (apt-get install -y chromium)")
-    return api
 
 
 def _people(portal: Portal) -> None:
@@ -64,24 +51,6 @@ def _people(portal: Portal) -> None:
                 learning.add_entry(portal, conn, user.id, date(2026, 1, 5), "Ana's diary line")
 
 
-def _login(page: Any, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def _check(page: Any, shots: Path, name: str) -> None:
-    """No sideways scrolling at this width, and a screenshot to look at."""
-    width = page.evaluate("window.innerWidth")
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name}: the page is {scroll} px wide in a {width} px window"
-    shot = shots / f"{name}-{width}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 5_000
-
-
 def test_teacher_drills_down_and_the_learner_sees_the_reads(
     server: tuple[str, Portal], tmp_path: Path, sync_api: Any
 ) -> None:
@@ -95,20 +64,20 @@ def test_teacher_drills_down_and_the_learner_sees_the_reads(
             for width in WIDTHS:
                 size = {"width": width, "height": 900}
                 teacher = browser.new_context(viewport=size).new_page()
-                _login(teacher, base, "tess")
+                login(teacher, base, "tess")
                 teacher.goto(f"{base}/admin/cohort")
                 assert teacher.locator("#cohort-table tbody tr").count() == 2
                 assert teacher.locator("svg.chart").count() == 2
-                _check(teacher, shots, "cohort")
+                check(teacher, shots, "cohort")
                 teacher.click("#learner-ana a[href='/cohort/ana']")
                 teacher.wait_for_url(f"{base}/cohort/ana")
                 assert "12 of 42 phases done" in teacher.inner_text("main")
                 assert teacher.locator("#attempts tbody tr").count() == 1
-                _check(teacher, shots, "learner")
+                check(teacher, shots, "learner")
                 teacher.click("#read-notes")
                 teacher.wait_for_url(f"{base}/cohort/ana/notes")
                 assert teacher.inner_text("#their-notes").strip().endswith("Ana's own note")
-                _check(teacher, shots, "learner-notes")
+                check(teacher, shots, "learner-notes")
                 teacher.goto(f"{base}/cohort/ana")
                 teacher.click("#read-journal")
                 teacher.wait_for_url(f"{base}/cohort/ana/journal")
@@ -116,14 +85,14 @@ def test_teacher_drills_down_and_the_learner_sees_the_reads(
                 teacher.context.close()
 
                 ana = browser.new_context(viewport=size).new_page()
-                _login(ana, base, "ana")
+                login(ana, base, "ana")
                 ana.goto(f"{base}/me")
                 rows = ana.locator("#reads tbody tr")
                 assert rows.count() == 2 * (WIDTHS.index(width) + 1)  # two reads per round
                 first = rows.first.inner_text()
                 assert "tess" in first and "your journal" in first
                 assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", first)
-                _check(ana, shots, "me")
+                check(ana, shots, "me")
                 refused = ana.goto(f"{base}/cohort/ben")
                 assert refused is not None and refused.status == 404  # learners see no one else
                 ana.context.close()
@@ -144,12 +113,12 @@ def test_a_guest_reads_the_curriculum_at_both_widths(
                 assert guest.url == f"{base}/"  # not sent to the login page
                 assert guest.locator("#guest-banner").is_visible()
                 assert guest.locator("ul.phases li").count() == 42
-                _check(guest, tmp_path, "guest-home")
+                check(guest, tmp_path, "guest-home")
                 guest.click("a[href='/phases/07']")
                 guest.wait_for_url(f"{base}/phases/07")
                 assert "A Value remembers how it was made." in guest.inner_text("article.doc")
                 assert guest.locator("details.note-add").count() == 0
-                _check(guest, tmp_path, "guest-phase")
+                check(guest, tmp_path, "guest-phase")
                 guest.click("#guest-banner a")
                 guest.wait_for_url(re.compile(r".*/login\?next=/phases/07$"))
                 guest.context.close()
