@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from miniobserve.context import request_id_var
-from miniobserve.routes import route_template
+from miniobserve.routes import StatusRecorder, route_template
 from miniobserve.tracing import TRACE_HEADER, TRACE_ID_SCOPE_KEY, current_ids
 
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -194,21 +194,15 @@ class AccessLogMiddleware:
         if scope["type"] != "http" or scope["path"] in self.skip:
             await self.app(scope, receive, send)
             return
-        status = 500
         started = time.perf_counter()
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        recorder = StatusRecorder(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, recorder)
         except Exception as exc:
             self.logger.exception("request.failed", extra=self._fields(scope, 500, started))
             setattr(exc, LOGGED, True)  # RequestIdMiddleware answers it without logging it twice
             raise
+        status = recorder.status
         level = logging.ERROR if status >= 500 else logging.INFO
         self.logger.log(level, "request.completed", extra=self._fields(scope, status, started))
 

@@ -24,9 +24,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from miniobserve.routes import route_template
+from miniobserve.routes import StatusRecorder, route_template
 
 Kind = Literal["counter", "gauge", "histogram"]
 
@@ -211,25 +211,21 @@ class MetricsMiddleware:
         if scope["type"] != "http" or scope["path"] in self.skip:
             await self.app(scope, receive, send)
             return
-        status = 500
         started = time.perf_counter()
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        recorder = StatusRecorder(send)
         self.metrics.in_flight.inc()
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, recorder)
         except BaseException:
-            status = 500
+            recorder.status = 500
             raise
         finally:
             self.metrics.in_flight.dec()
             self.metrics.observe_request(
-                route_template(scope), scope["method"], status, time.perf_counter() - started
+                route_template(scope),
+                scope["method"],
+                recorder.status,
+                time.perf_counter() - started,
             )
 
 

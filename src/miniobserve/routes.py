@@ -7,7 +7,7 @@ matches no route is one label value, `UNMATCHED`.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
 from starlette.routing import Match
@@ -31,4 +31,18 @@ def route_template(scope: MutableMapping[str, Any]) -> str:
     return UNMATCHED
 
 
-__all__ = ["UNMATCHED", "route_template"]
+class StatusRecorder:
+    """A `send` that remembers the response's status as it passes (500 until a response starts: an app that
+    raised before answering is a server error), for the middlewares that count and log requests."""
+
+    def __init__(self, send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:
+        self.send = send
+        self.status = 500
+
+    async def __call__(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        await self.send(message)
+
+
+__all__ = ["StatusRecorder", "UNMATCHED", "route_template"]
