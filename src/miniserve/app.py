@@ -9,13 +9,14 @@ ids, spans, JSON access logs, Prometheus metrics on `/metrics`). Run it with `ly
 
 from __future__ import annotations
 
+import logging as stdlib_logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from miniobserve import instrument, setup_tracing
+from miniobserve import configure_logging, instrument, setup_tracing
 from miniserve.errors import install_error_handlers
 from miniserve.middleware import (
     BodyLimitMiddleware,
@@ -47,7 +48,15 @@ def install_middlewares(app: FastAPI, state: ServeState) -> None:
         if settings.tracing != "none"
         else None
     )
-    instrument(app, metrics=state.metrics.observe, tracing=tracing, cost=state.cost or False)
+    # the access log goes to the `lynx` logger; the process entry point decides where that writes
+    # (`lynx serve` and `create_app_from_env`: JSON lines on stderr), not every app a test or lab builds
+    instrument(
+        app,
+        metrics=state.metrics.observe,
+        tracing=tracing,
+        logging=stdlib_logging.getLogger("lynx"),
+        cost=state.cost or False,
+    )
 
 
 def create_app(
@@ -81,8 +90,10 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """For `uvicorn --factory`: settings from `LYNX_SERVE_*`."""
-    return create_app(ServeSettings.from_env())
+    """For `uvicorn --factory`: settings from `LYNX_SERVE_*`, JSON logs at `LYNX_SERVE_LOG_LEVEL`."""
+    settings = ServeSettings.from_env()
+    configure_logging("lynx", level=getattr(stdlib_logging, settings.log_level.upper()))
+    return create_app(settings)
 
 
 __all__ = ["create_app", "create_app_from_env", "install_middlewares"]

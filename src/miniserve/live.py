@@ -46,7 +46,9 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 90
 def live_service(settings: Mapping[str, object]) -> Iterator[str]:
     """A running service with these settings (field → value); yields its base URL, stops it on exit."""
     port = free_port()
-    env = {**os.environ, **{ENV_PREFIX + k.upper(): str(v) for k, v in settings.items()}}
+    # quiet logs: a load run answers thousands of requests, one access line each would drown its report
+    values = {"log_level": "warning", **settings}
+    env = {**os.environ, **{ENV_PREFIX + k.upper(): str(v) for k, v in values.items()}}
     command = [
         sys.executable, "-m", "uvicorn", "miniserve.app:create_app_from_env", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",

@@ -56,6 +56,9 @@ class ServeSettings(BaseModel):
     tracing: Literal["none", "console", "otlp"] = "none"
     #: … and the share of requests traced.
     trace_ratio: float = Field(1.0, ge=0.0, le=1.0)
+    #: The JSON log's level under `uvicorn --factory miniserve.app:create_app_from_env` (`lynx serve` has
+    #: `--log-level`): one `request.completed` line per request at `info`.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServeSettings:

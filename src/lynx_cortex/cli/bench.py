@@ -130,15 +130,17 @@ def bench_serve(
                lynx bench serve --endpoint correct --clients 20 --duration 10
                lynx bench serve --url http://127.0.0.1:8765 --rate 100
     """
+    from lynx_cortex.progress import activity
     from miniserve.bench import bench_service, render
 
-    report = bench_service(
-        url=url,
-        scheduler=scheduler,
-        endpoint=endpoint,
-        rate=rate,
-        clients=clients,
-        duration_s=duration,
-        seed=seed,
-    )
+    with activity(f"bench serve: {duration:g} s of load on {endpoint}"):  # a ticker on stderr
+        report = bench_service(
+            url=url,
+            scheduler=scheduler,
+            endpoint=endpoint,
+            rate=rate,
+            clients=clients,
+            duration_s=duration,
+            seed=seed,
+        )
     click.echo(json.dumps(report, sort_keys=True) if as_json else render(report))
